@@ -1,0 +1,117 @@
+"""Training and inference throughput of the seed network: cnnlib versus PyTorch, in one run.
+
+Network: Conv2d(1,8,5), ReLU, Conv2d(8,8,5), ReLU, MaxPool2d(2), Flatten, Linear(800,128), ReLU,
+Linear(128,10); float32; training with batch 32 and Adam, inference with batch 1,000.
+PyTorch (``pip install torch==2.13.0``) is optional: when importable it is timed on the same
+data in the same run and the ratio is printed. Run: ``python benchmarks/train_throughput.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+
+import cnnlib
+
+
+def _time(run) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def cnnlib_passes(x, y, batch, infer_batch):
+    model = cnnlib.seed_network(rng=0)
+    loss_fn = cnnlib.SoftmaxCrossEntropy()
+    opt = cnnlib.Adam(model.parameters(), lr=1e-3)
+
+    def train_pass():
+        for i in range(0, len(x), batch):
+            logits = model.forward(x[i : i + batch])
+            loss_fn.forward(logits, y[i : i + batch])
+            opt.zero_grad()
+            model.backward(loss_fn.backward(), input_grad=False)
+            opt.step()
+
+    def infer_pass():
+        model.predict(x, batch_size=infer_batch)
+
+    return train_pass, infer_pass
+
+
+def torch_passes(x, y, batch, infer_batch):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 5), nn.ReLU(), nn.Conv2d(8, 8, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(800, 128), nn.ReLU(), nn.Linear(128, 10))
+    loss_fn = nn.CrossEntropyLoss()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+
+    def train_pass():
+        for i in range(0, len(xt), batch):
+            loss = loss_fn(model(xt[i : i + batch]), yt[i : i + batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    def infer_pass():
+        with torch.no_grad():
+            for i in range(0, len(xt), infer_batch):
+                model(xt[i : i + infer_batch]).argmax(1)
+
+    return train_pass, infer_pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=4096, help="images per timed pass")
+    parser.add_argument("--repeats", type=int, default=5, help="timed passes; the best counts")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--infer-batch-size", type=int, default=1000)
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((args.images, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, args.images)
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}")
+    print(f"{args.images} images per pass, best of {args.repeats}; training batch "
+          f"{args.batch_size}, inference batch {args.infer_batch_size}\n")
+    runners = {"cnnlib": cnnlib_passes(x, y, args.batch_size, args.infer_batch_size)}
+    try:
+        import torch
+
+        runners["pytorch"] = torch_passes(x, y, args.batch_size, args.infer_batch_size)
+    except ImportError:
+        torch = None
+    # Interleave the contenders so that a noisy neighbour slows both alike; keep the best pass.
+    best = {name: [float("inf"), float("inf")] for name in runners}
+    for repeat in range(args.repeats + 1):
+        for name, passes in runners.items():
+            for j, run in enumerate(passes):
+                seconds = _time(run)
+                if repeat:  # the first round is a warm-up
+                    best[name][j] = min(best[name][j], seconds)
+    rate = {name: (args.images / t[0], args.images / t[1]) for name, t in best.items()}
+    print(f"{'':10s}{'training img/s':>16s}{'inference img/s':>18s}")
+    print(f"{'cnnlib':10s}{rate['cnnlib'][0]:16,.0f}{rate['cnnlib'][1]:18,.0f}")
+    if torch is None:
+        print("\nPyTorch is not importable: `pip install torch==2.13.0` to compare.")
+        return
+    t_train, t_infer = rate["pytorch"]
+    print(f"{'pytorch':10s}{t_train:16,.0f}{t_infer:18,.0f}   (torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads)")
+    print(f"{'ratio':10s}{rate['cnnlib'][0] / t_train:16.2f}{rate['cnnlib'][1] / t_infer:18.2f}"
+          "   (cnnlib / pytorch; target for training >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()
