@@ -375,6 +375,8 @@ class Conv2d(Module):
     ``params["weight"]`` is (out_channels, in_channels, k, k), ``params["bias"]`` (out_channels,).
     """
 
+    EVAL_CHUNK = 64  # images unfolded at a time in eval mode
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  padding: int = 0, *, rng=None, dtype=np.float32) -> None:
         super().__init__()
@@ -401,15 +403,25 @@ class Conv2d(Module):
         n, _, h, w = x.shape
         k, s, p = self.kernel_size, self.stride, self.padding
         oh, ow = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
-        cols = _im2col_channels_last(x, k, s, p)  # (N*OH*OW, k*k*C)
-        self._x_shape = x.shape
-        self._cols = cols if self.training else None
         w_mat = self.params["weight"].transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
-        out = cols @ w_mat.T
-        out += self.params["bias"]
-        # (N*OH*OW, F) -> (N, F, OH, OW) as a view: no copy, channels-last memory underneath,
+        self._x_shape = x.shape
+        if self.training:
+            self._cols = _im2col_channels_last(x, k, s, p)  # (N*OH*OW, k*k*C)
+            out = self._cols @ w_mat.T
+            out += self.params["bias"]
+            out = out.reshape(n, oh, ow, self.out_channels)
+        else:
+            # Inference keeps no cache; unfolding a few images at a time keeps the column
+            # matrix in cache (and memory bounded) for any batch size.
+            self._cols = None
+            out = np.empty((n, oh, ow, self.out_channels), dtype=np.result_type(x, w_mat))
+            for i in range(0, n, self.EVAL_CHUNK):
+                part = _im2col_channels_last(x[i : i + self.EVAL_CHUNK], k, s, p) @ w_mat.T
+                part += self.params["bias"]
+                out[i : i + self.EVAL_CHUNK] = part.reshape(-1, oh, ow, self.out_channels)
+        # (N, OH, OW, F) -> (N, F, OH, OW) as a view: no copy, channels-last memory underneath,
         # which is the layout the next layer's im2col reads fastest.
-        return out.reshape(n, oh, ow, self.out_channels).transpose(0, 3, 1, 2)
+        return out.transpose(0, 3, 1, 2)
 
     def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Fill ``grads`` and return the input gradient (None when ``input_grad`` is False,
