@@ -86,6 +86,30 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     return (size + 2 * padding - kernel_size) // stride + 1
 
 
+def _check_weight(weight: np.ndarray, bias, where: str) -> None:
+    if weight.ndim != 4 or weight.shape[2] != weight.shape[3]:
+        raise ValueError(
+            f"{where} expects weight of shape (F, C, k, k) with a square k x k kernel, got "
+            f"shape {weight.shape}."
+        )
+    if bias is not None and np.shape(bias) != (weight.shape[0],):
+        raise ValueError(
+            f"{where} expects bias of shape ({weight.shape[0]},), one per filter, got shape "
+            f"{np.shape(bias)}."
+        )
+
+
+def _output_hw(x: np.ndarray, where: str, kernel_size: int, stride: int,
+               padding: int = 0) -> tuple[int, int]:
+    """(OH, OW) for an NCHW input, with an error that names the received shape."""
+    try:
+        return (conv_output_size(x.shape[2], kernel_size, stride, padding),
+                conv_output_size(x.shape[3], kernel_size, stride, padding))
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc} Received input of shape {x.shape} "
+                         "(N, C, H, W).") from None
+
+
 def _pad(x: np.ndarray, padding: int) -> np.ndarray:
     if padding == 0:
         return x
@@ -122,11 +146,11 @@ def conv2d_naive(x, weight, bias=None, stride: int = 1, padding: int = 0) -> np.
         ``OH = (H + 2 * padding - k) // stride + 1``, likewise ``OW``.
     """
     x, weight = np.asarray(x), np.asarray(weight)
+    _check_weight(weight, bias, "conv2d_naive")
     _check_nchw(x, "conv2d_naive", channels=weight.shape[1])
     n, _, h, w = x.shape
     f, _, k, _ = weight.shape
-    oh = conv_output_size(h, k, stride, padding)
-    ow = conv_output_size(w, k, stride, padding)
+    oh, ow = _output_hw(x, "conv2d_naive", k, stride, padding)
     xp = _pad(x, padding)
     out = np.zeros((n, f, oh, ow), dtype=np.result_type(x, weight))
     for i in range(n):
@@ -182,8 +206,7 @@ def maxpool2d_naive(x, kernel_size: int, stride: int | None = None) -> np.ndarra
     _check_nchw(x, "maxpool2d_naive")
     stride = kernel_size if stride is None else stride
     n, c, h, w = x.shape
-    oh = conv_output_size(h, kernel_size, stride)
-    ow = conv_output_size(w, kernel_size, stride)
+    oh, ow = _output_hw(x, "maxpool2d_naive", kernel_size, stride)
     out = np.zeros((n, c, oh, ow), dtype=x.dtype)
     for i in range(n):
         for ch in range(c):
@@ -238,8 +261,7 @@ def im2col(x, kernel_size: int, stride: int = 1, padding: int = 0) -> np.ndarray
     x = np.asarray(x)
     _check_nchw(x, "im2col")
     n, c, h, w = x.shape
-    oh = conv_output_size(h, kernel_size, stride, padding)
-    ow = conv_output_size(w, kernel_size, stride, padding)
+    oh, ow = _output_hw(x, "im2col", kernel_size, stride, padding)
     win = _windows(_pad(x, padding), kernel_size, stride)  # (N, C, OH, OW, k, k) view
     return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kernel_size * kernel_size)
 
@@ -281,11 +303,11 @@ def conv2d(x, weight, bias=None, stride: int = 1, padding: int = 0) -> np.ndarra
     x (N, C, H, W), weight (F, C, k, k), bias (F,) -> out (N, F, OH, OW)
     """
     x, weight = np.asarray(x), np.asarray(weight)
+    _check_weight(weight, bias, "conv2d")
     _check_nchw(x, "conv2d", channels=weight.shape[1])
     n, _, h, w = x.shape
     f, _, k, _ = weight.shape
-    oh = conv_output_size(h, k, stride, padding)
-    ow = conv_output_size(w, k, stride, padding)
+    oh, ow = _output_hw(x, "conv2d", k, stride, padding)
     out = im2col(x, k, stride, padding) @ weight.reshape(f, -1).T
     if bias is not None:
         out += bias
@@ -297,8 +319,7 @@ def maxpool2d(x, kernel_size: int, stride: int | None = None) -> np.ndarray:
     x = np.asarray(x)
     _check_nchw(x, "maxpool2d")
     stride = kernel_size if stride is None else stride
-    conv_output_size(x.shape[2], kernel_size, stride)
-    conv_output_size(x.shape[3], kernel_size, stride)
+    _output_hw(x, "maxpool2d", kernel_size, stride)
     return _windows(x, kernel_size, stride).max(axis=(4, 5))
 
 
@@ -335,8 +356,13 @@ class Module:
             g.fill(0)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        """Shape of the output for an input of ``input_shape`` (batch axis included)."""
-        return self.forward(np.zeros(input_shape, dtype=np.float32)).shape
+        """Shape of the output for an input of ``input_shape`` (batch axis included).
+
+        Runs on a copy of the layer, so a pending ``backward`` is not disturbed.
+        """
+        import copy
+
+        return copy.deepcopy(self).forward(np.zeros(input_shape, dtype=np.float32)).shape
 
     def _make_params(self, dtype, **arrays: np.ndarray) -> None:
         for name, value in arrays.items():
@@ -346,8 +372,9 @@ class Module:
     def _require_forward(self, *names: str) -> None:
         if any(getattr(self, name, None) is None for name in names):
             raise RuntimeError(
-                f"{type(self).__name__}.backward() was called before forward(). "
-                "Call forward(x) first: it stores what backward needs."
+                f"{type(self).__name__}.backward() was called before forward(), or after a "
+                "forward() in eval mode, which keeps no cache. Call model.train() and "
+                "forward(x) first: it stores what backward needs."
             )
 
 
@@ -402,7 +429,7 @@ class Conv2d(Module):
         _check_nchw(x, "Conv2d", channels=self.in_channels)
         n, _, h, w = x.shape
         k, s, p = self.kernel_size, self.stride, self.padding
-        oh, ow = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        oh, ow = _output_hw(x, "Conv2d", k, s, p)
         w_mat = self.params["weight"].transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
         self._x_shape = x.shape
         if self.training:
@@ -483,8 +510,7 @@ class MaxPool2d(Module):
     def _offsets(self, x: np.ndarray):
         """The strided slice of ``x`` under offset (i, j) of every window, for each offset."""
         k, s = self.kernel_size, self.stride
-        oh = conv_output_size(x.shape[2], k, s)
-        ow = conv_output_size(x.shape[3], k, s)
+        oh, ow = _output_hw(x, "MaxPool2d", k, s)
         for i in range(k):
             for j in range(k):
                 yield (slice(None), slice(None), slice(i, i + s * (oh - 1) + 1, s),
@@ -534,9 +560,8 @@ class AvgPool2d(Module):
         x = np.asarray(x)
         _check_nchw(x, "AvgPool2d")
         k, s = self.kernel_size, self.stride
-        conv_output_size(x.shape[2], k, s)
-        conv_output_size(x.shape[3], k, s)
-        self._x_shape = x.shape
+        _output_hw(x, "AvgPool2d", k, s)
+        self._x_shape = x.shape if self.training else None
         return _windows(x, k, s).mean(axis=(4, 5))
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
@@ -598,7 +623,7 @@ class Flatten(Module):
                 f"Flatten expects a batch of shape (N, ...) with at least 2 dimensions, "
                 f"got shape {x.shape}."
             )
-        self._x_shape = x.shape
+        self._x_shape = x.shape if self.training else None
         return x.reshape(x.shape[0], -1)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:

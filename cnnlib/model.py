@@ -75,7 +75,7 @@ class Sequential(Module):
             if i == 0 and not input_grad and isinstance(layer, (Conv2d, Linear)):
                 return layer.backward(grad_out, input_grad=False)
             grad_out = layer.backward(grad_out)
-        return grad_out
+        return grad_out if input_grad else None
 
     def activations(self, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
         """Run ``x`` through the network and keep every layer's output.
@@ -111,7 +111,9 @@ class Sequential(Module):
                      for i in range(0, len(x), batch_size)]
         finally:
             self.train(was_training)
-        return np.concatenate(parts) if parts else np.zeros((0, 0))
+        if not parts:  # no examples: still the right number of columns
+            return softmax(self.forward(x[:0]), axis=1)
+        return np.concatenate(parts)
 
     def predict(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """Predicted class of each example, shape (N,)."""
@@ -140,9 +142,12 @@ class Sequential(Module):
 
         ``input_shape`` excludes the batch axis, e.g. ``(1, 28, 28)``.
         """
+        import copy
+
         x = np.zeros((1, *input_shape), dtype=np.float32)
         rows = [("Layer", "Output shape", "Parameters"), ("input", str(tuple(input_shape)), "")]
-        for i, layer in enumerate(self.layers):
+        # A copy runs the shapes through, so the layers' caches (a pending backward) survive.
+        for i, layer in enumerate(copy.deepcopy(self.layers)):
             x = layer.forward(x)
             count = sum(p.size for p in layer.params.values())
             rows.append((f"{i}: {layer!r}", str(x.shape[1:]), f"{count:,}"))

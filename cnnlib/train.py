@@ -52,10 +52,13 @@ class History:
 
 def accuracy(logits_or_labels: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of correct predictions, from logits (N, C) or predicted labels (N,)."""
-    pred = np.asarray(logits_or_labels)
+    pred, labels = np.asarray(logits_or_labels), np.asarray(labels)
     if pred.ndim == 2:
         pred = pred.argmax(axis=1)
-    return float(np.mean(pred == np.asarray(labels)))
+    if pred.shape != labels.shape:
+        raise ValueError(f"accuracy needs one prediction per label: got predictions of shape "
+                         f"{pred.shape} for labels of shape {labels.shape}.")
+    return float(np.mean(pred == labels))
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> np.ndarray:
@@ -79,6 +82,12 @@ def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> np.ndarray:
     return cm
 
 
+def _positive(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
 def _check_xy(x, y, what: str) -> None:
     if len(x) != len(y):
         raise ValueError(f"{what}: {len(x)} inputs but {len(y)} labels; they must match.")
@@ -90,6 +99,7 @@ def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray,
              batch_size: int = 1000) -> tuple[float, float]:
     """Mean loss and accuracy over ``(x, y)``, computed in batches (memory stays bounded)."""
     _check_xy(x, y, "evaluate")
+    batch_size = _positive("batch_size", batch_size)
     total_loss, correct = 0.0, 0
     was_training = getattr(model, "training", False)
     if was_training:
@@ -155,12 +165,12 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
     _check_xy(x, y, "training data")
     if validation_data is not None:
         _check_xy(*validation_data, "validation_data")
-    epochs, batch_size = int(epochs), int(batch_size)
-    if epochs <= 0 or batch_size <= 0:
-        raise ValueError(f"epochs and batch_size must be positive, got epochs={epochs}, "
-                         f"batch_size={batch_size}.")
+    epochs, batch_size = _positive("epochs", epochs), _positive("batch_size", batch_size)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     hist = History()
+    if validation_data is None:  # as in Keras: no val_* entries without validation data
+        del hist.history["val_loss"], hist.history["val_accuracy"]
+    model.train()
     if snapshots:
         hist.snapshots.append(model.state_dict())
     n = len(x)

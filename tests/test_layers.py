@@ -1,0 +1,721 @@
+"""Tests for cnnlib.layers: shapes, hand-checked examples, gradient checks, naive versus
+vectorised agreement (also as hypothesis properties), PyTorch as an oracle, modes and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnnlib.gradcheck import check_layer_gradients
+from cnnlib.layers import (
+    AvgPool2d,
+    Conv2d,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    conv2d,
+    conv2d_backward_naive,
+    conv2d_naive,
+    conv_output_size,
+    im2col,
+    maxpool2d,
+    maxpool2d_backward_naive,
+    maxpool2d_naive,
+)
+
+GRAD_TOL = 1e-6  # largest relative error a float64 gradient check may show
+# (in_channels, stride, padding): one channel takes Conv2d's special im2col path
+CONV_SETTINGS = [(1, 1, 0), (1, 2, 1), (3, 1, 2), (3, 2, 1)]
+PROPERTY = settings(max_examples=30, deadline=None, database=None, derandomize=True)
+
+
+def close(a, b, rtol=1e-10, atol=1e-12):
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def normal(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def distinct(shape, seed=0):
+    """Float64 values spaced 0.01 apart, shuffled: no max-pool ties, even after a 1e-5 nudge."""
+    n = int(np.prod(shape))
+    return np.random.default_rng(seed).permutation(n).reshape(shape) * 0.01 - 0.005 * n
+
+
+def away_from_zero(shape, seed=0):
+    """Float64 values with |x| in [0.1, 1]: a finite difference never crosses the ReLU kink."""
+    rng = np.random.default_rng(seed)
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 1.0, size=shape)
+
+
+def relu_ties(shape, seed=0):
+    """Small integers after a ReLU: many windows hold several equal maxima (often zeros)."""
+    return np.maximum(np.random.default_rng(seed).integers(-3, 3, size=shape), 0).astype(float)
+
+
+def conv64(c_in, c_out, k, stride=1, padding=0, seed=0):
+    return Conv2d(c_in, c_out, k, stride, padding, rng=seed, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- conv_output_size
+@pytest.mark.parametrize(
+    ("size", "k", "stride", "padding", "expected"),
+    [(28, 5, 1, 0, 24), (28, 3, 2, 1, 14), (5, 5, 1, 0, 1), (7, 3, 3, 0, 2), (1, 3, 1, 1, 1)],
+)
+def test_conv_output_size_formula(size, k, stride, padding, expected):
+    assert conv_output_size(size, k, stride, padding) == expected
+
+
+def test_conv_output_size_rejects_kernel_larger_than_padded_input():
+    with pytest.raises(ValueError, match=r"kernel_size 6 is larger than the padded input "
+                                         r"\(3 \+ 2\*1 = 5\)"):
+        conv_output_size(3, 6, padding=1)
+
+
+# --------------------------------------------------------------------------- im2col
+def test_im2col_matches_hand_built_example():
+    x = np.arange(9.0).reshape(1, 1, 3, 3)  # [[0 1 2] [3 4 5] [6 7 8]]
+    expected = np.array([[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]], dtype=float)
+    close(im2col(x, 2), expected)
+
+
+def test_im2col_rows_hold_channels_in_c_k_k_order():
+    x = np.concatenate([np.arange(9.0), np.arange(9.0) + 10]).reshape(1, 2, 3, 3)
+    cols = im2col(x, 2)
+    close(cols[0], [0, 1, 3, 4, 10, 11, 13, 14])
+    close(cols[3], [4, 5, 7, 8, 14, 15, 17, 18])
+
+
+def test_im2col_with_padding_and_stride_matches_hand_built_example():
+    x = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)  # padded to 5x5 with a ring of zeros
+    expected = np.array([[0, 0, 0, 1], [0, 0, 2, 3], [0, 4, 0, 7], [5, 6, 8, 9]], dtype=float)
+    close(im2col(x, 2, stride=2, padding=1), expected)
+
+
+def test_im2col_orders_rows_by_image_then_output_position():
+    x = np.stack([np.arange(9.0), np.arange(9.0) + 100]).reshape(2, 1, 3, 3)
+    cols = im2col(x, 2)  # 4 windows per image
+    assert cols.shape == (8, 4)
+    close(cols[4], [100, 101, 103, 104])
+
+
+# --------------------------------------------------------------------------- convolution
+def test_conv2d_naive_matches_hand_computed_cross_correlation():
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    kernel = np.array([[0.0, 1.0], [2.0, 3.0]]).reshape(1, 1, 2, 2)
+    # top-left: 0*0 + 1*1 + 3*2 + 4*3 = 19, and so on
+    close(conv2d_naive(x, kernel), np.array([[[[19.0, 25.0], [37.0, 43.0]]]]))
+
+
+def test_conv2d_matches_hand_computed_cross_correlation():
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    kernel = np.array([[0.0, 1.0], [2.0, 3.0]]).reshape(1, 1, 2, 2)
+    close(conv2d(x, kernel, bias=np.array([1.0])), np.array([[[[20.0, 26.0], [38.0, 44.0]]]]))
+
+
+@pytest.mark.parametrize(("c_in", "stride", "padding"), CONV_SETTINGS)
+def test_conv2d_naive_conv2d_and_layer_forward_agree(c_in, stride, padding):
+    x = normal((2, c_in, 7, 6), seed=1)
+    layer = conv64(c_in, 4, 3, stride, padding, seed=2)
+    layer.params["bias"][:] = normal(4, seed=3)
+    w, b = layer.params["weight"], layer.params["bias"]
+    naive = conv2d_naive(x, w, b, stride, padding)
+    close(conv2d(x, w, b, stride, padding), naive)
+    close(layer.forward(x), naive)
+
+
+@pytest.mark.parametrize(("c_in", "stride", "padding"), CONV_SETTINGS)
+def test_conv2d_backward_naive_and_layer_backward_agree(c_in, stride, padding):
+    x = normal((2, c_in, 7, 6), seed=1)
+    layer = conv64(c_in, 4, 3, stride, padding, seed=2)
+    out = layer.forward(x)
+    grad_out = normal(out.shape, seed=4)
+    dx, dw, db = conv2d_backward_naive(grad_out, x, layer.params["weight"], stride, padding)
+    close(layer.backward(grad_out), dx)
+    close(layer.grads["weight"], dw)
+    close(layer.grads["bias"], db)
+
+
+def test_conv2d_output_shape_follows_the_formula():
+    layer = Conv2d(2, 5, 3, stride=2, padding=1, rng=0)
+    assert layer(np.zeros((4, 2, 9, 8), dtype=np.float32)).shape == (4, 5, 5, 4)
+
+
+def test_conv2d_parameter_shapes_follow_pytorch():
+    layer = Conv2d(3, 8, 5, rng=0)
+    assert layer.params["weight"].shape == (8, 3, 5, 5)
+    assert layer.params["bias"].shape == (8,)
+
+
+def test_conv2d_he_initialisation_scale_and_zero_bias():
+    layer = Conv2d(16, 64, 3, rng=0)
+    assert layer.params["weight"].std() == pytest.approx(np.sqrt(2 / (16 * 9)), rel=0.05)
+    assert not layer.params["bias"].any()
+
+
+def test_conv2d_default_dtype_is_float32():
+    layer = Conv2d(1, 2, 3, rng=0)
+    assert layer.params["weight"].dtype == np.float32
+    assert layer(np.zeros((1, 1, 5, 5), dtype=np.float32)).dtype == np.float32
+
+
+def test_conv2d_same_integer_seed_and_generator_give_same_weights():
+    a = Conv2d(2, 3, 3, rng=7).params["weight"]
+    b = Conv2d(2, 3, 3, rng=np.random.default_rng(7)).params["weight"]
+    np.testing.assert_array_equal(a, b)
+
+
+def test_conv2d_different_seeds_give_different_weights():
+    assert not np.array_equal(Conv2d(2, 3, 3, rng=0).params["weight"],
+                              Conv2d(2, 3, 3, rng=1).params["weight"])
+
+
+@pytest.mark.parametrize(("c_in", "stride", "padding"), CONV_SETTINGS)
+def test_conv2d_gradients_match_finite_differences(c_in, stride, padding):
+    errors = check_layer_gradients(conv64(c_in, 3, 3, stride, padding, seed=1),
+                                   normal((2, c_in, 6, 5), seed=2))
+    assert set(errors) == {"input", "weight", "bias"}
+    assert max(errors.values()) < GRAD_TOL, errors
+
+
+# --------------------------------------------------------------------------- pooling
+def test_maxpool2d_naive_matches_hand_computed_example():
+    x = np.array([[1, 2, 5, 0], [3, 4, 1, 1], [0, 0, 9, 8], [7, 0, 6, 7]], float)[None, None]
+    close(maxpool2d_naive(x, 2), np.array([[[[4.0, 5.0], [7.0, 9.0]]]]))
+
+
+@pytest.mark.parametrize(("k", "stride"), [(2, None), (3, 2), (2, 1), (3, 3)])
+def test_maxpool_naive_vectorised_and_layer_forward_agree(k, stride):
+    x = normal((2, 3, 7, 8), seed=5)
+    naive = maxpool2d_naive(x, k, stride)
+    np.testing.assert_array_equal(maxpool2d(x, k, stride), naive)
+    np.testing.assert_array_equal(MaxPool2d(k, stride).forward(x), naive)
+
+
+@pytest.mark.parametrize(("k", "stride"), [(2, None), (3, 2), (2, 1), (3, 3)])
+def test_maxpool_backward_naive_and_layer_backward_agree(k, stride):
+    x = distinct((2, 3, 7, 8), seed=5)
+    layer = MaxPool2d(k, stride)
+    grad_out = normal(layer.forward(x).shape, seed=6)
+    close(layer.backward(grad_out), maxpool2d_backward_naive(grad_out, x, k, stride))
+
+
+def test_maxpool_ties_send_the_gradient_to_the_first_maximum():
+    x = np.maximum(np.array([[-1.0, -2.0, 3.0, 3.0], [-3.0, -4.0, 3.0, 1.0]]), 0)[None, None]
+    # after the ReLU the left window is all zeros and the right one holds 3 twice
+    expected = np.array([[[[5.0, 0.0, 7.0, 0.0], [0.0, 0.0, 0.0, 0.0]]]])
+    grad_out = np.array([[[[5.0, 7.0]]]])
+    layer = MaxPool2d(2)
+    layer.forward(x)
+    np.testing.assert_array_equal(layer.backward(grad_out), expected)
+    np.testing.assert_array_equal(maxpool2d_backward_naive(grad_out, x, 2), expected)
+
+
+@pytest.mark.parametrize(("k", "stride"), [(2, None), (3, 1)])
+def test_maxpool_ties_after_relu_agree_between_naive_and_layer(k, stride):
+    x = relu_ties((2, 2, 6, 6), seed=3)
+    layer = MaxPool2d(k, stride)
+    grad_out = normal(layer.forward(x).shape, seed=4)
+    close(layer.backward(grad_out), maxpool2d_backward_naive(grad_out, x, k, stride))
+
+
+def test_maxpool_stride_defaults_to_kernel_size():
+    assert MaxPool2d(3).stride == 3
+    assert MaxPool2d(2)(np.zeros((1, 1, 6, 6))).shape == (1, 1, 3, 3)
+
+
+@pytest.mark.parametrize(("k", "stride"), [(2, None), (3, 2), (2, 1)])
+def test_maxpool_gradients_match_finite_differences(k, stride):
+    errors = check_layer_gradients(MaxPool2d(k, stride), distinct((2, 2, 5, 6), seed=1))
+    assert errors["input"] < GRAD_TOL, errors
+
+
+def test_avgpool_matches_hand_computed_example():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    close(AvgPool2d(2)(x), np.array([[[[2.5, 4.5], [10.5, 12.5]]]]))
+
+
+@pytest.mark.parametrize(("k", "stride"), [(2, None), (3, 2), (2, 1)])
+def test_avgpool_gradients_match_finite_differences(k, stride):
+    errors = check_layer_gradients(AvgPool2d(k, stride), normal((2, 2, 5, 6), seed=1))
+    assert errors["input"] < GRAD_TOL, errors
+
+
+# --------------------------------------------------------------------------- ReLU, Flatten, Linear
+def test_relu_forward_zeroes_negatives():
+    np.testing.assert_array_equal(ReLU()(np.array([[-2.0, 0.0, 3.0]])), [[0.0, 0.0, 3.0]])
+
+
+def test_relu_gradients_match_finite_differences():
+    errors = check_layer_gradients(ReLU(), away_from_zero((3, 2, 4, 4), seed=1))
+    assert errors["input"] < GRAD_TOL, errors
+
+
+def test_flatten_keeps_the_batch_axis_in_c_h_w_order():
+    x = np.arange(24.0).reshape(2, 3, 2, 2)
+    np.testing.assert_array_equal(Flatten()(x), x.reshape(2, 12))
+
+
+def test_flatten_gradients_match_finite_differences():
+    errors = check_layer_gradients(Flatten(), normal((2, 3, 2, 2), seed=1))
+    assert errors["input"] < GRAD_TOL, errors
+
+
+def test_linear_computes_x_times_weight_transposed_plus_bias():
+    layer = Linear(3, 2, rng=0, dtype=np.float64)
+    layer.params["bias"][:] = [1.0, -1.0]
+    x = normal((4, 3), seed=1)
+    close(layer(x), x @ layer.params["weight"].T + layer.params["bias"])
+
+
+def test_linear_parameter_shapes_follow_pytorch():
+    layer = Linear(800, 128, rng=0)
+    assert layer.params["weight"].shape == (128, 800)
+    assert layer.params["bias"].shape == (128,)
+
+
+def test_linear_he_initialisation_scale():
+    layer = Linear(800, 128, rng=0)
+    assert layer.params["weight"].std() == pytest.approx(np.sqrt(2 / 800), rel=0.05)
+
+
+def test_linear_gradients_match_finite_differences():
+    errors = check_layer_gradients(Linear(5, 4, rng=0, dtype=np.float64), normal((3, 5), seed=1))
+    assert set(errors) == {"input", "weight", "bias"}
+    assert max(errors.values()) < GRAD_TOL, errors
+
+
+# --------------------------------------------------------------------------- the Module interface
+@pytest.mark.parametrize("make", [lambda: Conv2d(2, 3, 3, rng=0), lambda: Linear(4, 3, rng=0)])
+def test_grads_have_the_keys_and_shapes_of_params(make):
+    layer = make()
+    assert list(layer.grads) == ["weight", "bias"]
+    for name, p in layer.params.items():
+        assert layer.grads[name].shape == p.shape
+        assert layer.grads[name].dtype == p.dtype
+
+
+def test_backward_writes_parameter_gradients_in_place():
+    layer = Conv2d(2, 3, 3, rng=0)
+    before = dict(layer.grads)
+    out = layer(normal((2, 2, 5, 5)).astype(np.float32))
+    layer.backward(np.ones_like(out))
+    for name, g in layer.grads.items():
+        assert g is before[name]
+        assert g.any()
+
+
+def test_zero_grad_clears_gradients_in_place():
+    layer = Linear(4, 3, rng=0)
+    out = layer(np.ones((2, 4), np.float32))
+    layer.backward(np.ones_like(out))
+    weight_grad = layer.grads["weight"]
+    layer.zero_grad()
+    assert layer.grads["weight"] is weight_grad
+    assert not weight_grad.any()
+
+
+def test_forward_overwrites_the_cache_with_the_latest_batch():
+    layer = conv64(2, 3, 3, seed=0)
+    layer.forward(normal((5, 2, 6, 6), seed=1))
+    x = normal((2, 2, 6, 6), seed=2)
+    grad_out = normal(layer.forward(x).shape, seed=3)
+    dx, dw, _ = conv2d_backward_naive(grad_out, x, layer.params["weight"])
+    close(layer.backward(grad_out), dx)
+    close(layer.grads["weight"], dw)
+
+
+@pytest.mark.parametrize("make", [lambda: Conv2d(2, 3, 3, rng=0), lambda: Linear(4, 3, rng=0)])
+def test_backward_with_input_grad_false_returns_none_and_same_parameter_gradients(make):
+    layer = make()
+    x = normal((2, 2, 5, 5) if isinstance(layer, Conv2d) else (2, 4)).astype(np.float32)
+    out = layer(x)
+    grad_out = np.ones_like(out)
+    layer.backward(grad_out)
+    expected = {k: g.copy() for k, g in layer.grads.items()}
+    layer.zero_grad()
+    assert layer.backward(grad_out, input_grad=False) is None
+    for name, g in layer.grads.items():
+        np.testing.assert_array_equal(g, expected[name])
+
+
+# --------------------------------------------------------------------------- train / eval modes
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [(Conv2d(1, 2, 3, rng=0), (2, 1, 5, 5)), (MaxPool2d(2), (2, 1, 4, 4)),
+     (ReLU(), (2, 3)), (Linear(3, 2, rng=0), (2, 3))],
+    ids=["Conv2d", "MaxPool2d", "ReLU", "Linear"],
+)
+def test_backward_after_an_eval_forward_raises(layer, shape):
+    x = normal(shape).astype(np.float32)
+    out = layer.forward(x)  # a training forward first: eval must drop its cache
+    layer.eval()
+    layer.forward(x)
+    with pytest.raises(RuntimeError, match=r"backward\(\) was called before forward\(\)"):
+        layer.backward(np.ones_like(out))
+
+
+def test_flatten_backward_after_an_eval_forward_raises():
+    layer = Flatten().eval()
+    layer.forward(np.zeros((2, 3, 2, 2)))
+    with pytest.raises(RuntimeError, match=r"backward\(\) was called before forward\(\)"):
+        layer.backward(np.ones((2, 12)))
+
+
+def test_avgpool_backward_after_an_eval_forward_raises():
+    layer = AvgPool2d(2).eval()
+    layer.forward(np.zeros((2, 3, 4, 4)))
+    with pytest.raises(RuntimeError, match=r"backward\(\) was called before forward\(\)"):
+        layer.backward(np.ones((2, 3, 2, 2)))
+
+
+def test_eval_forward_gives_the_training_forward_output():
+    layer = Conv2d(2, 3, 3, rng=0)
+    x = normal((2, 2, 5, 5)).astype(np.float32)
+    expected = layer(x).copy()
+    np.testing.assert_allclose(layer.eval()(x), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("c_in", [1, 3])
+def test_conv2d_eval_forward_in_chunks_equals_training_forward(c_in):
+    layer = conv64(c_in, 4, 3, stride=2, padding=1, seed=1)
+    layer.params["bias"][:] = normal(4, seed=2)
+    x = normal((Conv2d.EVAL_CHUNK + 5, c_in, 7, 6), seed=3)  # one full chunk and a partial one
+    expected = layer.forward(x).copy()
+    close(layer.eval().forward(x), expected)
+
+
+def test_train_and_eval_return_the_layer_and_set_the_mode():
+    layer = ReLU()
+    assert layer.eval() is layer and layer.training is False
+    assert layer.train() is layer and layer.training is True
+
+
+# --------------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    "make", [lambda: Conv2d(1, 2, 3, rng=0), lambda: MaxPool2d(2), lambda: AvgPool2d(2)],
+    ids=["Conv2d", "MaxPool2d", "AvgPool2d"],
+)
+def test_layers_reject_input_that_is_not_4d(make):
+    with pytest.raises(ValueError, match=r"4-D input of shape \(N, C, H, W\), got shape "
+                                         r"\(28, 28\) \(2-D\)"):
+        make()(np.zeros((28, 28), np.float32))
+
+
+@pytest.mark.parametrize(
+    ("func", "args"),
+    [(conv2d, (np.ones((1, 1, 3, 3)),)), (conv2d_naive, (np.ones((1, 1, 3, 3)),)),
+     (maxpool2d, (2,)), (maxpool2d_naive, (2,)), (im2col, (2,))],
+    ids=["conv2d", "conv2d_naive", "maxpool2d", "maxpool2d_naive", "im2col"],
+)
+def test_functions_reject_input_that_is_not_4d(func, args):
+    with pytest.raises(ValueError, match=r"4-D input of shape \(N, C, H, W\), got shape \(3, 5\)"):
+        func(np.zeros((3, 5)), *args)
+
+
+def test_conv2d_layer_rejects_wrong_channel_count():
+    with pytest.raises(ValueError, match=r"expects 3 input channel\(s\), i\.e\. shape "
+                                         r"\(N, 3, H, W\), got shape \(2, 1, 5, 5\)"):
+        Conv2d(3, 4, 3, rng=0)(np.zeros((2, 1, 5, 5), np.float32))
+
+
+@pytest.mark.parametrize("func", [conv2d, conv2d_naive])
+def test_conv2d_functions_reject_wrong_channel_count(func):
+    with pytest.raises(ValueError, match=r"expects 2 input channel\(s\), i\.e\. shape "
+                                         r"\(N, 2, H, W\), got shape \(1, 3, 5, 5\)"):
+        func(np.zeros((1, 3, 5, 5)), np.zeros((4, 2, 3, 3)))
+
+
+def test_conv2d_rejects_kernel_larger_than_the_padded_input():
+    with pytest.raises(ValueError, match=r"kernel_size 5 is larger than the padded input "
+                                         r"\(3 \+ 2\*0 = 3\)"):
+        Conv2d(1, 2, 5, rng=0)(np.zeros((1, 1, 3, 3), np.float32))
+
+
+@pytest.mark.parametrize("layer", [Conv2d(1, 2, 5, rng=0), MaxPool2d(5)],
+                         ids=["Conv2d", "MaxPool2d"])
+def test_kernel_too_large_error_states_the_received_shape(layer):
+    with pytest.raises(ValueError, match=r"kernel_size 5 .*\(1, 1, 3, 10\)"):
+        layer(np.zeros((1, 1, 3, 10), np.float32))
+
+
+def test_conv2d_padding_makes_room_for_a_large_kernel():
+    assert Conv2d(1, 2, 5, padding=1, rng=0)(np.zeros((1, 1, 3, 3), np.float32)).shape == (
+        1, 2, 1, 1)
+
+
+def test_maxpool_rejects_window_larger_than_the_input():
+    with pytest.raises(ValueError, match=r"kernel_size 4 is larger than the padded input "
+                                         r"\(3 \+ 2\*0 = 3\)"):
+        MaxPool2d(4)(np.zeros((1, 1, 3, 3)))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kernel_size": 0}, r"kernel_size must be a positive integer, got 0\."),
+        ({"kernel_size": -3}, r"kernel_size must be a positive integer, got -3\."),
+        ({"kernel_size": 2.0}, r"kernel_size must be a positive integer, got 2\.0\."),
+        ({"kernel_size": True}, r"kernel_size must be a positive integer, got True\."),
+        ({"stride": 0}, r"stride must be a positive integer, got 0\."),
+        ({"stride": True}, r"stride must be a positive integer, got True\."),
+        ({"padding": -1}, r"padding must be a non-negative integer, got -1\."),
+        ({"padding": False}, r"padding must be a non-negative integer, got False\."),
+        ({"out_channels": 0}, r"out_channels must be a positive integer, got 0\."),
+        ({"in_channels": 0}, r"in_channels must be a positive integer, got 0\."),
+        ({"in_channels": True}, r"in_channels must be a positive integer, got True\."),
+    ],
+)
+def test_conv2d_rejects_bad_sizes(kwargs, message):
+    args = {"in_channels": 1, "out_channels": 2, "kernel_size": 3} | kwargs
+    with pytest.raises(ValueError, match=message):
+        Conv2d(**args)
+
+
+@pytest.mark.parametrize("cls", [MaxPool2d, AvgPool2d])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [((0,), r"kernel_size must be a positive integer, got 0\."),
+     ((True,), r"kernel_size must be a positive integer, got True\."),
+     ((2, 0), r"stride must be a positive integer, got 0\."),
+     ((2, -1), r"stride must be a positive integer, got -1\.")],
+)
+def test_pooling_rejects_bad_sizes(cls, args, message):
+    with pytest.raises(ValueError, match=message):
+        cls(*args)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [((0, 3), r"in_features must be a positive integer, got 0\."),
+     ((3, 0), r"out_features must be a positive integer, got 0\."),
+     ((True, 3), r"in_features must be a positive integer, got True\.")],
+)
+def test_linear_rejects_bad_sizes(args, message):
+    with pytest.raises(ValueError, match=message):
+        Linear(*args)
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "message"),
+    [(conv2d, (np.ones((1, 1, 2, 2)), None, 0), r"stride must be a positive integer, got 0\."),
+     (conv2d_naive, (np.ones((1, 1, 2, 2)), None, 1, -1),
+      r"padding must be a non-negative integer, got -1\."),
+     (maxpool2d, (0,), r"kernel_size must be a positive integer, got 0\."),
+     (maxpool2d_naive, (2, 0), r"stride must be a positive integer, got 0\."),
+     (im2col, (2, 1, -2), r"padding must be a non-negative integer, got -2\.")],
+    ids=["conv2d", "conv2d_naive", "maxpool2d", "maxpool2d_naive", "im2col"],
+)
+def test_functions_reject_bad_sizes(func, args, message):
+    with pytest.raises(ValueError, match=message):
+        func(np.zeros((1, 1, 4, 4)), *args)
+
+
+def test_linear_rejects_wrong_in_features():
+    with pytest.raises(ValueError, match=r"Linear expects input of shape \(N, 800\), "
+                                         r"got shape \(4, 784\)"):
+        Linear(800, 10, rng=0)(np.zeros((4, 784), np.float32))
+
+
+def test_linear_rejects_unflattened_input():
+    with pytest.raises(ValueError, match=r"Linear expects input of shape \(N, 16\), "
+                                         r"got shape \(4, 1, 4, 4\)"):
+        Linear(16, 10, rng=0)(np.zeros((4, 1, 4, 4), np.float32))
+
+
+def test_flatten_rejects_1d_input():
+    with pytest.raises(ValueError, match=r"at least 2 dimensions, got shape \(5,\)"):
+        Flatten()(np.zeros(5))
+
+
+@pytest.mark.parametrize(
+    ("layer", "grad_shape"),
+    [(Conv2d(1, 2, 3, rng=0), (1, 2, 3, 3)), (MaxPool2d(2), (1, 1, 2, 2)),
+     (AvgPool2d(2), (1, 1, 2, 2)), (ReLU(), (2, 3)), (Flatten(), (2, 3)),
+     (Linear(3, 2, rng=0), (1, 2))],
+    ids=["Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Flatten", "Linear"],
+)
+def test_backward_before_forward_raises(layer, grad_shape):
+    name = type(layer).__name__
+    with pytest.raises(RuntimeError, match=rf"{name}\.backward\(\) was called before forward"):
+        layer.backward(np.ones(grad_shape))
+
+
+# --------------------------------------------------------------------------- properties
+@st.composite
+def conv_cases(draw):
+    k = draw(st.integers(1, 4))
+    padding = draw(st.integers(0, 2))
+    smallest = max(1, k - 2 * padding)
+    return {
+        "n": draw(st.integers(1, 2)), "c": draw(st.integers(1, 3)), "f": draw(st.integers(1, 3)),
+        "h": draw(st.integers(smallest, 8)), "w": draw(st.integers(smallest, 8)), "k": k,
+        "stride": draw(st.integers(1, 3)), "padding": padding,
+        "seed": draw(st.integers(0, 2**16)),
+    }
+
+
+@st.composite
+def pool_cases(draw):
+    k = draw(st.integers(1, 3))
+    return {
+        "n": draw(st.integers(1, 2)), "c": draw(st.integers(1, 3)),
+        "h": draw(st.integers(k, 8)), "w": draw(st.integers(k, 8)), "k": k,
+        "stride": draw(st.sampled_from([None, 1, 2, 3])), "seed": draw(st.integers(0, 2**16)),
+    }
+
+
+def _conv_setup(case):
+    x = normal((case["n"], case["c"], case["h"], case["w"]), seed=case["seed"])
+    layer = conv64(case["c"], case["f"], case["k"], case["stride"], case["padding"],
+                   seed=case["seed"] + 1)
+    layer.params["bias"][:] = normal(case["f"], seed=case["seed"] + 2)
+    return x, layer
+
+
+@PROPERTY
+@given(conv_cases())
+def test_property_conv2d_forward_versions_agree(case):
+    x, layer = _conv_setup(case)
+    w, b, s, p = layer.params["weight"], layer.params["bias"], case["stride"], case["padding"]
+    naive = conv2d_naive(x, w, b, s, p)
+    oh = conv_output_size(case["h"], case["k"], s, p)
+    ow = conv_output_size(case["w"], case["k"], s, p)
+    assert naive.shape == (case["n"], case["f"], oh, ow)
+    close(conv2d(x, w, b, s, p), naive)
+    close(layer.forward(x), naive)
+    layer.EVAL_CHUNK = 1  # inference unfolds the images in chunks: exercise the chunking
+    close(layer.eval().forward(x), naive)
+
+
+@PROPERTY
+@given(conv_cases())
+def test_property_conv2d_backward_versions_agree(case):
+    x, layer = _conv_setup(case)
+    grad_out = normal(layer.forward(x).shape, seed=case["seed"] + 3)
+    dx, dw, db = conv2d_backward_naive(grad_out, x, layer.params["weight"], case["stride"],
+                                       case["padding"])
+    close(layer.backward(grad_out), dx)
+    close(layer.grads["weight"], dw)
+    close(layer.grads["bias"], db)
+
+
+@PROPERTY
+@given(conv_cases())
+def test_property_im2col_times_weight_is_the_convolution(case):
+    x, layer = _conv_setup(case)
+    w, s, p = layer.params["weight"], case["stride"], case["padding"]
+    cols = im2col(x, case["k"], s, p)
+    out = conv2d_naive(x, w, None, s, p)
+    assert cols.shape == (out.shape[0] * out.shape[2] * out.shape[3], case["c"] * case["k"] ** 2)
+    close(cols @ w.reshape(case["f"], -1).T, out.transpose(0, 2, 3, 1).reshape(-1, case["f"]))
+
+
+@PROPERTY
+@given(pool_cases())
+def test_property_maxpool_forward_versions_agree(case):
+    x = relu_ties((case["n"], case["c"], case["h"], case["w"]), seed=case["seed"])
+    naive = maxpool2d_naive(x, case["k"], case["stride"])
+    np.testing.assert_array_equal(maxpool2d(x, case["k"], case["stride"]), naive)
+    np.testing.assert_array_equal(MaxPool2d(case["k"], case["stride"]).forward(x), naive)
+
+
+@PROPERTY
+@given(pool_cases())
+def test_property_maxpool_backward_versions_agree_with_ties(case):
+    x = relu_ties((case["n"], case["c"], case["h"], case["w"]), seed=case["seed"])
+    layer = MaxPool2d(case["k"], case["stride"])
+    grad_out = normal(layer.forward(x).shape, seed=case["seed"] + 1)
+    close(layer.backward(grad_out),
+          maxpool2d_backward_naive(grad_out, x, case["k"], case["stride"]))
+
+
+@PROPERTY
+@given(pool_cases())
+def test_property_avgpool_equals_a_depthwise_mean_filter(case):
+    x = normal((case["n"], case["c"], case["h"], case["w"]), seed=case["seed"])
+    k, s = case["k"], case["stride"] or case["k"]
+    mean_filter = np.full((1, 1, k, k), 1.0 / (k * k))
+    expected = np.concatenate(
+        [conv2d_naive(x[:, i : i + 1], mean_filter, None, s) for i in range(case["c"])], axis=1)
+    close(AvgPool2d(case["k"], case["stride"]).forward(x), expected)
+
+
+# --------------------------------------------------------------------------- PyTorch as an oracle
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+def torch_close(ours, theirs):
+    np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(("c_in", "stride", "padding"), [(1, 1, 0), (3, 2, 1), (2, 1, 2)])
+def test_conv2d_matches_torch_forward_and_backward(torch, c_in, stride, padding):
+    x = normal((2, c_in, 8, 7), seed=1)
+    layer = conv64(c_in, 4, 3, stride, padding, seed=2)
+    layer.params["bias"][:] = normal(4, seed=3)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(layer.params["weight"], requires_grad=True)
+    bt = torch.tensor(layer.params["bias"], requires_grad=True)
+    out_t = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding)
+    grad_out = normal(tuple(out_t.shape), seed=4)
+    out_t.backward(torch.tensor(grad_out))
+    torch_close(layer.forward(x), out_t)
+    torch_close(layer.backward(grad_out), xt.grad)
+    torch_close(layer.grads["weight"], wt.grad)
+    torch_close(layer.grads["bias"], bt.grad)
+
+
+@pytest.mark.parametrize(("k", "stride"), [(2, None), (3, 2), (2, 1)])
+def test_maxpool_matches_torch_forward_and_backward_with_ties(torch, k, stride):
+    x = relu_ties((2, 3, 7, 6), seed=1)
+    xt = torch.tensor(x, requires_grad=True)
+    out_t = torch.nn.functional.max_pool2d(xt, k, stride)
+    grad_out = normal(tuple(out_t.shape), seed=2)
+    out_t.backward(torch.tensor(grad_out))
+    layer = MaxPool2d(k, stride)
+    torch_close(layer.forward(x), out_t)
+    torch_close(layer.backward(grad_out), xt.grad)
+
+
+@pytest.mark.parametrize(("k", "stride"), [(2, None), (3, 2)])
+def test_avgpool_matches_torch_forward_and_backward(torch, k, stride):
+    x = normal((2, 3, 7, 6), seed=1)
+    xt = torch.tensor(x, requires_grad=True)
+    out_t = torch.nn.functional.avg_pool2d(xt, k, stride)
+    grad_out = normal(tuple(out_t.shape), seed=2)
+    out_t.backward(torch.tensor(grad_out))
+    layer = AvgPool2d(k, stride)
+    torch_close(layer.forward(x), out_t)
+    torch_close(layer.backward(grad_out), xt.grad)
+
+
+def test_linear_matches_torch_forward_and_backward(torch):
+    layer = Linear(6, 4, rng=0, dtype=np.float64)
+    layer.params["bias"][:] = normal(4, seed=1)
+    x = normal((5, 6), seed=2)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(layer.params["weight"], requires_grad=True)
+    bt = torch.tensor(layer.params["bias"], requires_grad=True)
+    out_t = torch.nn.functional.linear(xt, wt, bt)
+    grad_out = normal((5, 4), seed=3)
+    out_t.backward(torch.tensor(grad_out))
+    torch_close(layer.forward(x), out_t)
+    torch_close(layer.backward(grad_out), xt.grad)
+    torch_close(layer.grads["weight"], wt.grad)
+    torch_close(layer.grads["bias"], bt.grad)
+
+
+def test_relu_matches_torch_backward_at_zero(torch):
+    x = np.array([[-1.0, 0.0, 2.0]])
+    xt = torch.tensor(x, requires_grad=True)
+    torch.relu(xt).backward(torch.ones(1, 3, dtype=torch.float64))
+    layer = ReLU()
+    layer.forward(x)
+    torch_close(layer.backward(np.ones((1, 3))), xt.grad)

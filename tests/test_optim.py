@@ -1,0 +1,255 @@
+"""Tests for cnnlib.optim: SGD and Adam against hand-computed updates and PyTorch, and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnlib.optim import SGD, Adam
+
+# Five steps of made-up gradients for a parameter of three numbers: signs and sizes vary.
+GRADIENTS = np.array([
+    [0.5, -1.0, 2.0],
+    [0.4, 0.3, -1.5],
+    [-0.2, 0.1, 0.0],
+    [1.0, -0.5, 0.25],
+    [0.3, 0.3, -3.0],
+])
+START = np.array([1.0, -2.0, 0.5])
+
+
+def pair(values=START):
+    p = np.array(values, dtype=np.float64)
+    return p, np.zeros_like(p)
+
+
+def run(optimizer, grad, gradients=GRADIENTS):
+    """Take one step per row of ``gradients``, writing each into ``grad`` in place."""
+    for row in gradients:
+        grad[...] = row
+        optimizer.step()
+
+
+# --------------------------------------------------------------------------- SGD
+def test_sgd_step_matches_hand_computed_values():
+    p, g = pair([1.0, 2.0])
+    g[...] = [0.5, -1.0]
+    SGD([(p, g)], lr=0.1).step()
+    np.testing.assert_allclose(p, [0.95, 2.1], rtol=1e-15)
+
+
+def test_sgd_with_momentum_matches_hand_computed_values():
+    # v1 = 1 -> p = 0.9; v2 = 0.9*1 - 2 = -1.1 -> p = 1.01; v3 = 0.9*(-1.1) + 0.5 = -0.49 -> 1.059
+    p, g = pair([1.0])
+    optimizer = SGD([(p, g)], lr=0.1, momentum=0.9)
+    expected = [0.9, 1.01, 1.059]
+    for grad, value in zip([1.0, -2.0, 0.5], expected, strict=True):
+        g[...] = grad
+        optimizer.step()
+        assert p[0] == pytest.approx(value, rel=1e-12)
+
+
+def test_sgd_with_momentum_accelerates_under_a_constant_gradient():
+    # v = 1, 1.9, 2.71: p = 1 - 0.1 * 1 = 0.9, then 0.71, then 0.439
+    p, g = pair([1.0])
+    optimizer = SGD([(p, g)], lr=0.1, momentum=0.9)
+    g[...] = 1.0
+    values = []
+    for _ in range(3):
+        optimizer.step()
+        values.append(p[0])
+    np.testing.assert_allclose(values, [0.9, 0.71, 0.439], rtol=1e-12)
+
+
+def test_sgd_with_zero_momentum_is_plain_gradient_descent():
+    p, g = pair()
+    run(SGD([(p, g)], lr=0.05, momentum=0.0), g)
+    np.testing.assert_allclose(p, START - 0.05 * GRADIENTS.sum(axis=0), rtol=1e-12)
+
+
+def test_sgd_updates_parameters_in_place():
+    p, g = pair()
+    g[...] = 1.0
+    SGD([(p, g)], lr=0.1).step()
+    assert p[0] == pytest.approx(START[0] - 0.1)
+
+
+def test_sgd_step_does_not_change_the_gradient():
+    p, g = pair()
+    g[...] = 1.0
+    optimizer = SGD([(p, g)], lr=0.1, momentum=0.9)
+    optimizer.step()
+    optimizer.step()
+    np.testing.assert_array_equal(g, 1.0)
+
+
+# --------------------------------------------------------------------------- Adam
+def adam_reference(start, gradients, lr, beta1, beta2, eps, weight_decay):
+    """Adam written out step by step (Kingma and Ba, Algorithm 1; L2 decay as PyTorch)."""
+    p = np.array(start, dtype=np.float64)
+    m = np.zeros_like(p)
+    v = np.zeros_like(p)
+    for t, grad in enumerate(gradients, start=1):
+        grad = grad + weight_decay * p
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return p
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+@pytest.mark.parametrize(("lr", "betas", "eps"), [(1e-3, (0.9, 0.999), 1e-8),
+                                                  (0.05, (0.8, 0.99), 1e-3)])
+def test_adam_matches_hand_written_reference_over_five_steps(lr, betas, eps, weight_decay):
+    p, g = pair()
+    optimizer = Adam([(p, g)], lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    run(optimizer, g)
+    expected = adam_reference(START, GRADIENTS, lr, *betas, eps, weight_decay)
+    np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_adam_after_each_step_matches_reference():
+    p, g = pair()
+    optimizer = Adam([(p, g)], lr=0.01)
+    for t in range(1, len(GRADIENTS) + 1):
+        g[...] = GRADIENTS[t - 1]
+        optimizer.step()
+        expected = adam_reference(START, GRADIENTS[:t], 0.01, 0.9, 0.999, 1e-8, 0.0)
+        np.testing.assert_allclose(p, expected, rtol=1e-12)
+
+
+def test_adam_first_step_moves_each_parameter_by_about_lr():
+    # Bias correction makes m_hat / sqrt(v_hat) = sign(grad) on step 1 (an off-by-one in the
+    # step counter would not).
+    p, g = pair()
+    g[...] = [0.5, -1e-3, 20.0]
+    Adam([(p, g)], lr=0.01).step()
+    np.testing.assert_allclose(p - START, [-0.01, 0.01, -0.01], rtol=1e-4)
+
+
+def test_adam_counts_steps():
+    p, g = pair()
+    optimizer = Adam([(p, g)])
+    run(optimizer, g)
+    assert optimizer.t == len(GRADIENTS)
+
+
+def test_adam_keeps_float32_parameters_float32():
+    p, g = np.ones(3, np.float32), np.ones(3, np.float32)
+    Adam([(p, g)]).step()
+    assert p.dtype == np.float32
+
+
+def test_adam_weight_decay_shrinks_a_parameter_with_zero_gradient():
+    p, g = pair([1.0, -1.0])
+    Adam([(p, g)], lr=0.01, weight_decay=0.1).step()
+    np.testing.assert_allclose(p, [0.99, -0.99], rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- shared behaviour
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps)],
+                         ids=["SGD", "Adam"])
+def test_zero_grad_clears_every_gradient_in_place(make):
+    pairs = [pair(), pair([3.0])]
+    for _, g in pairs:
+        g[...] = 7.0
+    make(pairs).zero_grad()
+    for _, g in pairs:
+        assert not g.any()
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps)],
+                         ids=["SGD", "Adam"])
+def test_optimizer_accepts_a_generator_of_pairs(make):
+    p, g = pair()
+    g[...] = 1.0
+    make(iter([(p, g)])).step()
+    assert (p < START).all()
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps)],
+                         ids=["SGD", "Adam"])
+def test_optimizer_updates_every_parameter(make):
+    pairs = [pair(), pair([3.0, 4.0])]
+    for _, g in pairs:
+        g[...] = 1.0
+    make(pairs).step()
+    assert (pairs[0][0] < START).all()
+    assert (pairs[1][0] < [3.0, 4.0]).all()
+
+
+# --------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("cls", [SGD, Adam])
+def test_empty_parameter_list_is_rejected(cls):
+    with pytest.raises(ValueError, match=r"empty parameter list; pass model\.parameters\(\)"):
+        cls([], lr=0.1)
+
+
+@pytest.mark.parametrize("cls", [SGD, Adam])
+@pytest.mark.parametrize("lr", [0.0, -0.1, float("nan")])
+def test_non_positive_learning_rate_is_rejected(cls, lr):
+    with pytest.raises(ValueError, match=rf"learning rate must be positive, got lr={lr!r}"):
+        cls([pair()], lr=lr)
+
+
+@pytest.mark.parametrize("cls", [SGD, Adam])
+def test_parameter_and_gradient_shapes_must_match(cls):
+    with pytest.raises(ValueError, match=r"parameter 0 has shape \(3,\) but its gradient has "
+                                         r"shape \(2,\)"):
+        cls([(np.zeros(3), np.zeros(2))], lr=0.1)
+
+
+@pytest.mark.parametrize("momentum", [1.0, -0.1, 1.5])
+def test_sgd_momentum_outside_zero_one_is_rejected(momentum):
+    with pytest.raises(ValueError, match=rf"momentum must be in \[0, 1\), got {momentum}"):
+        SGD([pair()], lr=0.1, momentum=momentum)
+
+
+@pytest.mark.parametrize(("betas", "message"), [
+    ((1.0, 0.999), r"betas\[0\] must be in \[0, 1\), got 1\.0"),
+    ((-0.1, 0.999), r"betas\[0\] must be in \[0, 1\), got -0\.1"),
+    ((0.9, 1.0), r"betas\[1\] must be in \[0, 1\), got 1\.0"),
+    ((0.9, 1.5), r"betas\[1\] must be in \[0, 1\), got 1\.5"),
+])
+def test_adam_betas_outside_zero_one_are_rejected(betas, message):
+    with pytest.raises(ValueError, match=message):
+        Adam([pair()], betas=betas)
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-8])
+def test_adam_non_positive_eps_is_rejected(eps):
+    with pytest.raises(ValueError, match=rf"eps must be positive, got {eps!r}"):
+        Adam([pair()], eps=eps)
+
+
+# --------------------------------------------------------------------------- PyTorch as an oracle
+@pytest.mark.parametrize("weight_decay", [0.0, 0.05])
+def test_adam_matches_torch_over_several_steps(weight_decay):
+    torch = pytest.importorskip("torch")
+    p, g = pair()
+    ours = Adam([(p, g)], lr=0.02, betas=(0.85, 0.99), eps=1e-6, weight_decay=weight_decay)
+    pt = torch.tensor(START, requires_grad=True)
+    theirs = torch.optim.Adam([pt], lr=0.02, betas=(0.85, 0.99), eps=1e-6,
+                              weight_decay=weight_decay)
+    for row in GRADIENTS:
+        g[...] = row
+        ours.step()
+        pt.grad = torch.tensor(row)
+        theirs.step()
+        np.testing.assert_allclose(p, pt.detach().numpy(), rtol=1e-6, atol=1e-12)
+
+
+def test_sgd_with_momentum_matches_torch_over_several_steps():
+    torch = pytest.importorskip("torch")
+    p, g = pair()
+    ours = SGD([(p, g)], lr=0.05, momentum=0.9)
+    pt = torch.tensor(START, requires_grad=True)
+    theirs = torch.optim.SGD([pt], lr=0.05, momentum=0.9)
+    for row in GRADIENTS:
+        g[...] = row
+        ours.step()
+        pt.grad = torch.tensor(row)
+        theirs.step()
+        np.testing.assert_allclose(p, pt.detach().numpy(), rtol=1e-6, atol=1e-12)
