@@ -12,6 +12,11 @@ ifneq ($(SHARED_MNIST),)
 export CNNLIB_DATA ?= $(abspath $(SHARED_MNIST))
 endif
 
+# cnnlib's matrix products are small, so OpenBLAS gains little from a second thread, and its
+# threads spin while they wait: on a busy 2-core machine, two threads train 10-20x slower than
+# one. Builds and tests use one (override: make book OPENBLAS_NUM_THREADS=2).
+export OPENBLAS_NUM_THREADS ?= 1
+
 .PHONY: install book test unit lint clean bench widget-assets chromium browser notebook-times
 
 $(BIN)/.installed: requirements.txt pyproject.toml
@@ -30,6 +35,7 @@ unit: install
 
 bench: install
 	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/peak_memory.py
 
 clean:
 	rm -rf _build

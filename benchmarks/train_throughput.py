@@ -82,7 +82,8 @@ def main() -> None:
     x = rng.standard_normal((args.images, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, args.images)
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     print(f"{args.images} images per pass, best of {args.repeats}; training batch "
           f"{args.batch_size}, inference batch {args.infer_batch_size}\n")
     runners = {"cnnlib": cnnlib_passes(x, y, args.batch_size, args.infer_batch_size)}
