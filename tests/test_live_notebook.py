@@ -1,0 +1,209 @@
+"""The reader's path: open the convolution chapter in JupyterLab, run it, play with the widget.
+
+JupyterLab runs on 127.0.0.1 with a token, on a temporary copy of the notebook (outputs never
+reach the committed file). Chromium opens the notebook, runs every cell from the Run menu, moves
+the first slider of the kernel explorer and checks that the picture of the widget changes.
+LIVE_NOTEBOOK=book/other.ipynb tests another notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, PageLog, free_port, offline_context, stop, wait_for_http
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
+
+NOTEBOOK = ROOT / os.environ.get("LIVE_NOTEBOOK", "book/01_convolution.ipynb")
+EXPLORER_SELECTORS = (
+    ".jp-OutputArea .jupyter-widgets:has(.widget-dropdown):has(.widget-slider):has(img)",
+    ".jp-OutputArea .jupyter-widgets:has(.widget-slider):has(img)",
+)
+RUN_TIMEOUT_MS = 600_000  # running every cell of the chapter
+CHANGE_TIMEOUT_MS = 60_000  # one widget update
+# JupyterLab settings for a quiet first start: no news prompt, no update check.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+# A hash of the bytes behind an <img> (data:, blob: or http: src): changes when the picture does.
+IMAGE_DIGEST_JS = """async (img) => {
+    if (!img.complete || img.naturalWidth === 0) return null;
+    const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+    let h = 2166136261;
+    for (const b of bytes) { h ^= b; h = Math.imul(h, 16777619) >>> 0; }
+    return `${bytes.length}:${h}`;
+}"""
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab serving a temporary folder that holds a copy of the notebook."""
+    if not NOTEBOOK.exists():
+        pytest.skip(f"{NOTEBOOK.relative_to(ROOT)} does not exist yet")
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "work"
+    root.mkdir()
+    shutil.copy2(NOTEBOOK, root / NOTEBOOK.name)
+    settings = base / "settings"
+    for name, value in LAB_SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(base / "config"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        IPYTHONDIR=str(base / "ipython"),
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+    )
+    log = open(base / "lab.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={base / 'workspaces'}",
+            "--LabApp.news_url=None",
+            "--LabApp.extension_manager=readonly",
+            "--ServerApp.terminals_enabled=False",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/api/status?token={token}", timeout=90, proc=proc)
+        yield {"url": url, "token": token, "root": root, "log": base / "lab.log"}
+    finally:
+        stop(proc)
+        log.close()
+
+
+def wait_for_kernel(page, lab, timeout: float = 120) -> None:
+    """Wait until the notebook's kernel is idle with the browser connected to it.
+
+    Waits with page.wait_for_timeout, not time.sleep: the route handler that blocks outside
+    requests runs in this thread, so the page's requests stall while Python sleeps.
+    """
+    url = f"{lab['url']}/api/kernels?token={lab['token']}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            kernels = json.load(response)
+        if any(k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels):
+            return
+        page.wait_for_timeout(500)
+    raise TimeoutError(f"no idle, connected kernel after {timeout} s: {kernels}")
+
+
+def digest(page, img) -> str | None:
+    return page.evaluate(IMAGE_DIGEST_JS, img.element_handle())
+
+
+def wait_for_new_digest(page, img, before: str, timeout_ms: int) -> str | None:
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        now = digest(page, img)
+        if now is not None and now != before:
+            return now
+        page.wait_for_timeout(250)
+    return None
+
+
+def move_slider(page, slider) -> None:
+    """Move an ipywidgets slider the way a reader does: grab the handle, press arrow keys."""
+    handle = slider.locator(".noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    handle.click()
+    for _ in range(3):
+        handle.press("ArrowRight")
+        page.wait_for_timeout(100)
+
+
+def test_kernel_explorer_updates_its_picture(browser, lab, artifacts_dir):
+    committed = NOTEBOOK.read_bytes()
+    log = PageLog()
+    context = offline_context(browser, log)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{lab['url']}/lab/tree/{NOTEBOOK.name}?token={lab['token']}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+        wait_for_kernel(page, lab)
+
+        # Run > Run All Cells
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+        # wait until no cell is queued or running ("[*]") and the kernel is idle again
+        page.wait_for_function(
+            """() => {
+                const prompts = Array.from(document.querySelectorAll(
+                    '.jp-NotebookPanel .jp-Cell.jp-CodeCell .jp-InputPrompt'));
+                const busy = prompts.some(p => p.textContent.includes('*'));
+                const ran = prompts.some(p => /\\[\\d+\\]/.test(p.textContent));
+                return ran && !busy;
+            }""",
+            timeout=RUN_TIMEOUT_MS,
+            polling=1000,
+        )
+        errors = page.locator(".jp-OutputArea-output", has_text="Traceback")
+        assert errors.count() == 0, errors.first.inner_text()[:2000]
+
+        # the kernel explorer: the outermost widget box with a preset drop-down, a slider and
+        # an image (or, in a notebook without one, with a slider and an image)
+        box = None
+        for selector in EXPLORER_SELECTORS:
+            candidates = page.locator(selector)
+            if candidates.count():
+                box = candidates.first  # document order: an outer box precedes its children
+                break
+        assert box is not None, "no widget with a slider and an image in the notebook"
+        box.wait_for(state="visible")
+        slider = box.locator(".jupyter-widgets.widget-slider").first
+        img = box.locator(".jupyter-widgets img, img.jupyter-widgets").first
+        img.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                               arg=img.element_handle())
+        before = digest(page, img)
+        assert before is not None, "the widget's image did not load"
+        box.screenshot(path=str(artifacts_dir / "live_widget_before.png"))
+
+        move_slider(page, slider)
+        after = wait_for_new_digest(page, img, before, CHANGE_TIMEOUT_MS)
+        if after is None:  # a slider at its maximum does not move right: try the other way
+            handle = slider.locator(".noUi-handle").first
+            for _ in range(6):
+                handle.press("ArrowLeft")
+            after = wait_for_new_digest(page, img, before, CHANGE_TIMEOUT_MS)
+        box.screenshot(path=str(artifacts_dir / "live_widget_after.png"))
+        assert after is not None, "moving the slider did not change the widget's picture"
+        assert after != before
+    except Exception:
+        page.screenshot(path=str(artifacts_dir / "live_notebook_failure.png"), full_page=True)
+        print(Path(lab["log"]).read_text()[-5000:])
+        raise
+    finally:
+        context.close()
+    assert NOTEBOOK.read_bytes() == committed, "the run wrote into the committed notebook"
