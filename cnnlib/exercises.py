@@ -12,6 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .layers import Linear, conv2d, im2col
+from .layers import conv2d as _conv2d
+from .layers import conv2d_backward_naive as _conv2d_backward_naive
+from .layers import conv_output_size as _conv_output_size
+from .layers import maxpool2d_backward_naive as _maxpool2d_backward_naive
+from .layers import maxpool2d_naive as _maxpool2d_naive
+from .losses import SoftmaxCrossEntropy, softmax
+from .train import accuracy
+
 __all__ = ["CheckResult", "compare_on_cases",
            # chapter 1
            "check_conv2d", "check_conv2d_backward", "check_output_size",
@@ -99,9 +108,6 @@ def compare_on_cases(name: str, fn: Callable, reference: Callable, cases: list[d
 # ----------------------------------------------------------------------- chapter 1: convolution
 
 
-from .layers import conv2d as _conv2d  # noqa: E402
-from .layers import conv2d_backward_naive as _conv2d_backward_naive  # noqa: E402
-from .layers import conv_output_size as _conv_output_size  # noqa: E402
 
 
 def _not_a_function(name: str, fn) -> CheckResult | None:
@@ -208,8 +214,6 @@ def check_conv2d_backward(fn: Callable, seed: int = 0) -> CheckResult:
 # ----------------------------------------------------------------------- chapter 2: pooling
 
 
-from .layers import maxpool2d_backward_naive as _maxpool2d_backward_naive  # noqa: E402
-from .layers import maxpool2d_naive as _maxpool2d_naive  # noqa: E402
 
 # (H, W, size, stride): tiling windows, rows and columns left over, overlapping windows.
 _POOL_SHAPES = [(4, 4, 2, 2), (6, 6, 2, 2), (7, 7, 2, 2), (6, 8, 3, 3), (7, 7, 3, 2),
@@ -334,7 +338,6 @@ def _linear_cases(seed: int) -> list[dict]:
 
 
 def _reference_linear(x, weight, bias):
-    from .layers import Linear
 
     layer = Linear(weight.shape[1], weight.shape[0], dtype=np.float64)
     layer.params["weight"][...] = weight
@@ -357,7 +360,6 @@ def check_linear_forward(fn: Callable) -> CheckResult:
 
 
 def _reference_linear_backward(grad_out, x, weight):
-    from .layers import Linear
 
     layer = Linear(weight.shape[1], weight.shape[0], dtype=np.float64)
     layer.params["weight"][...] = weight
@@ -429,7 +431,6 @@ def check_softmax(fn: Callable) -> CheckResult:
     -----
     logits (N, C) -> probs (N, C), every row positive and summing to 1.
     """
-    from .losses import softmax
 
     def reference(logits):
         return softmax(logits, axis=-1)
@@ -445,7 +446,6 @@ def check_softmax(fn: Callable) -> CheckResult:
 
 
 def _reference_cross_entropy(logits, labels):
-    from .losses import SoftmaxCrossEntropy
 
     return SoftmaxCrossEntropy().forward(logits, labels)
 
@@ -480,7 +480,6 @@ def check_cross_entropy(fn: Callable) -> CheckResult:
 
 
 def _reference_ce_backward(logits, labels):
-    from .losses import SoftmaxCrossEntropy
 
     loss = SoftmaxCrossEntropy()
     loss.forward(logits, labels)
@@ -639,7 +638,6 @@ def check_accuracy(fn: Callable) -> CheckResult:
     -----
     logits (N, C), labels (N,) -> a number in [0, 1]
     """
-    from .train import accuracy
 
     def reference(logits, labels):
         return accuracy(logits, labels)
@@ -782,7 +780,6 @@ def check_im2col(fn: Callable) -> CheckResult:
     x (N, C, H, W) -> cols (N * OH * OW, C * k * k); row ``(i * OH + r) * OW + s`` is the window
     under output position (r, s) of image i, flattened in (C, k, k) order.
     """
-    from .layers import im2col
 
     def reference(x, kernel_size, stride):
         return im2col(x, kernel_size, stride=stride)
@@ -817,7 +814,6 @@ def check_conv2d_im2col(fn: Callable) -> CheckResult:
     -----
     x (N, C, H, W), weight (F, C, k, k), bias (F,) -> out (N, F, OH, OW)
     """
-    from .layers import conv2d, im2col
 
     rng = np.random.default_rng(4)
     cases = [dict(x=rng.standard_normal((n, c, h, h)), weight=rng.standard_normal((f, c, k, k)),

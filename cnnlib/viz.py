@@ -311,6 +311,23 @@ def show_filters(
     return fig
 
 
+def _one_image_maps(maps: Any) -> np.ndarray:
+    """The feature maps of one image as (C, H, W), from (C, H, W) or (1, C, H, W)."""
+    a = np.asarray(maps)
+    if a.ndim == 4 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim != 3:
+        hint = (
+            "pass one image at a time, e.g. maps[0]"
+            if a.ndim == 4
+            else "for a single map pass maps[None]"
+        )
+        raise ValueError(
+            f"maps must have shape (C, H, W) or (1, C, H, W), received {_shape_hint(a)}; {hint}."
+        )
+    return a
+
+
 def show_feature_maps(
     maps: Any,
     fig: FigureBase | None = None,
@@ -348,18 +365,7 @@ def show_feature_maps(
     -----
     - maps: ``(C, H, W)`` or ``(1, C, H, W)``.
     """
-    a = np.asarray(maps)
-    if a.ndim == 4 and a.shape[0] == 1:
-        a = a[0]
-    if a.ndim != 3:
-        hint = (
-            "pass one image at a time, e.g. maps[0]"
-            if a.ndim == 4
-            else "for a single map pass maps[None]"
-        )
-        raise ValueError(
-            f"maps must have shape (C, H, W) or (1, C, H, W), received {_shape_hint(a)}; {hint}."
-        )
+    a = _one_image_maps(maps)
     c = a.shape[0]
     if c == 0:
         raise ValueError(f"maps has no channels: received shape {_shape_hint(a)}.")

@@ -12,12 +12,31 @@ and the drawing (``widget.image.value``) and ``widget.data`` update at once.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import ipywidgets as widgets
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import ConnectionPatch, Rectangle
 
-from .viz import figure_to_png
+from .layers import AvgPool2d, Linear, conv2d, conv_output_size, im2col, maxpool2d
+from .losses import log_softmax, softmax
+from .viz import (
+    _RIGHT,
+    DIGIT_CMAP,
+    DIVERGING_CMAP,
+    _as_images,
+    _figure,
+    _no_ticks,
+    _one_image_maps,
+    _symmetric_limit,
+    figure_to_png,
+    plot_probabilities,
+    show_filters,
+    show_matrix,
+)
 
 __all__ = ["FigureWidget",
            # chapter 1
@@ -65,7 +84,6 @@ class FigureWidget(widgets.VBox):
 
     def update(self) -> None:
         """Redraw from the current control values."""
-        import matplotlib.pyplot as plt
 
         with matplotlib.rc_context({"figure.max_open_warning": 0}):
             fig = self.draw()
@@ -78,12 +96,7 @@ class FigureWidget(widgets.VBox):
 # ----------------------------------------------------------------------- chapter 1: convolution
 
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
 
-from .layers import conv2d, conv_output_size  # noqa: E402
-from .viz import DIGIT_CMAP, DIVERGING_CMAP, show_matrix  # noqa: E402
 
 
 def _frozen(values) -> np.ndarray:
@@ -448,7 +461,6 @@ def window_explainer(image, kernel="Sobel x", row: int | None = None, col: int |
 # ----------------------------------------------------------------------- chapter 2: pooling
 
 
-from .layers import AvgPool2d, maxpool2d  # noqa: E402
 
 _POOL_MODES = ("max", "average")
 
@@ -654,18 +666,9 @@ def show_flatten(maps, highlight: tuple[int, int, int] = (3, 4, 7), fig=None):
     -----
     - maps: ``(C, H, W)`` or ``(1, C, H, W)``.
     """
-    import matplotlib.pyplot as plt
-    import numpy as np
-    from matplotlib.patches import ConnectionPatch, Rectangle
 
-    from .viz import DIVERGING_CMAP, _figure, _no_ticks, _symmetric_limit
 
-    a = np.asarray(maps)
-    if a.ndim == 4 and a.shape[0] == 1:
-        a = a[0]
-    if a.ndim != 3:
-        raise ValueError(f"maps must have shape (C, H, W) or (1, C, H, W), received {a.shape}; "
-                         "pass the feature maps of one image, e.g. maps[0].")
+    a = _one_image_maps(maps)
     c, h, w = a.shape
     ci, i, j = (int(v) for v in highlight)
     if not (0 <= ci < c and 0 <= i < h and 0 <= j < w):
@@ -743,9 +746,7 @@ def plot_decision_boundaries(models, x, y, titles=None, fig=None, resolution: in
     -----
     - x: ``(N, 2)``; y: ``(N,)``.
     """
-    import numpy as np
 
-    from .viz import DIVERGING_CMAP, _figure
 
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim != 2 or x.shape[1] != 2 or y.shape != (len(x),):
@@ -784,9 +785,7 @@ def plot_decision_boundaries(models, x, y, titles=None, fig=None, resolution: in
 
 def _dense_weight(model, what: str):
     """The weight (units, features) of the first dense layer of ``model``."""
-    import numpy as np
 
-    from .layers import Linear
 
     if isinstance(model, np.ndarray):
         weight = model
@@ -815,7 +814,6 @@ class HiddenUnitExplorer(FigureWidget):
 
     def __init__(self, fresh, trained, unit: int = 0, view: str = "all",
                  map_shape: tuple[int, int, int] = (8, 10, 10), dpi: int = 90) -> None:
-        import numpy as np
 
         self.fresh = _dense_weight(fresh, "models['fresh']")
         self.trained = _dense_weight(trained, "models['trained']")
@@ -842,7 +840,6 @@ class HiddenUnitExplorer(FigureWidget):
         super().__init__(controls, dpi=dpi)
 
     def draw(self):
-        from .viz import DIVERGING_CMAP, _figure, _no_ticks, _symmetric_limit
 
         unit = int(self.controls["unit"].value)
         view = self.controls["view"].value
@@ -931,7 +928,6 @@ class SoftmaxExplorer(FigureWidget):
 
     def __init__(self, logits=None, true_class: int = 3, temperature: float = 1.0,
                  dpi: int = 90) -> None:
-        import numpy as np
 
         z = np.array(DEFAULT_LOGITS if logits is None else logits, dtype=np.float64)
         if z.shape != (10,):
@@ -966,10 +962,7 @@ class SoftmaxExplorer(FigureWidget):
         super().__init__(controls, layout_rows=rows, dpi=dpi)
 
     def draw(self):
-        import numpy as np
 
-        from .losses import log_softmax
-        from .viz import _RIGHT, _figure, plot_probabilities
 
         z = np.array([self.controls[f"z{k}"].value for k in range(10)], dtype=np.float64)
         t = float(self.controls["temperature"].value)
@@ -1049,11 +1042,8 @@ def show_predictions(images, probs, labels, fig=None, titles=None, ncols: int = 
     -----
     - images: ``(N, H, W)`` or ``(N, 1, H, W)``; probs: ``(N, K)``; labels: ``(N,)``.
     """
-    import math
 
-    import numpy as np
 
-    from .viz import DIGIT_CMAP, _as_images, _figure, _no_ticks, plot_probabilities
 
     imgs = _as_images(images)
     p = np.asarray(probs, dtype=np.float64)
@@ -1092,7 +1082,6 @@ def show_predictions(images, probs, labels, fig=None, titles=None, ncols: int = 
 
 def _conv_weight_keys(state: dict) -> list[str]:
     """Names of the 4-D (convolution) weights of a state_dict, in layer order."""
-    import numpy as np
 
     return [k for k, v in state.items() if k.endswith("weight") and np.ndim(v) == 4]
 
@@ -1117,9 +1106,7 @@ class _FilterEvolution(FigureWidget):
         super().__init__(controls, dpi=80)
 
     def draw(self):
-        import numpy as np
 
-        from .viz import show_filters
 
         epoch = int(self.controls["epoch"].value)
         layer = self.controls["layer"].value
@@ -1167,7 +1154,6 @@ def filter_evolution(snapshots, layer: str = "0.weight", epoch: int | None = Non
     -----
     ``snapshots[e][layer]``: (out_channels, in_channels, k, k).
     """
-    import numpy as np
 
     snapshots = list(snapshots or [])
     if not snapshots or not all(isinstance(s, dict) for s in snapshots):
@@ -1202,11 +1188,7 @@ class _DigitInspector(FigureWidget):
         super().__init__(controls, dpi=80)
 
     def draw(self):
-        import matplotlib.pyplot as plt
-        import numpy as np
 
-        from .losses import softmax
-        from .viz import DIGIT_CMAP, DIVERGING_CMAP, plot_probabilities
 
         index = int(self.controls["index"].value)
         x = self.images[index : index + 1]
@@ -1279,7 +1261,6 @@ def digit_inspector(model, images, labels=None, index: int = 0):
         each convolution, ReLU and pooling layer), ``data["names"]``, ``data["probs"]`` (K,),
         ``data["prediction"]`` and ``data["label"]``.
     """
-    import numpy as np
 
     images = np.asarray(images)
     if images.ndim != 4:
@@ -1303,7 +1284,6 @@ class _Im2colExplorer(FigureWidget):
     """A small image, its sliding windows and its im2col matrix (see :func:`im2col_explorer`)."""
 
     def __init__(self, image, kernel_size: int, stride: int, window: int) -> None:
-        from .layers import conv_output_size
 
         self.img = image
         self.kernel_size, self.stride = kernel_size, stride
@@ -1317,11 +1297,7 @@ class _Im2colExplorer(FigureWidget):
         super().__init__(controls, dpi=90)
 
     def draw(self):
-        import matplotlib.pyplot as plt
-        import numpy as np
-        from matplotlib.patches import Rectangle
 
-        from .layers import im2col
 
         k, s = self.kernel_size, self.stride
         img = self.img
@@ -1397,9 +1373,7 @@ def im2col_explorer(image=None, kernel_size: int = 3, stride: int = 1, window: i
         ``data["position"]`` (output row and column), ``data["window"]`` (the k x k values)
         and ``data["cols"]`` (the whole (OH*OW, k*k) matrix).
     """
-    import numpy as np
 
-    from .layers import conv_output_size
 
     img = np.arange(1, 17, dtype=float).reshape(4, 4) if image is None else np.asarray(image)
     if img.ndim == 4 and img.shape[:2] == (1, 1):
