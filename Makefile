@@ -34,7 +34,7 @@ unit: install
 	$(BIN)/pytest -m "not browser"
 
 bench: install
-	$(BIN)/python benchmarks/train_throughput.py
+	env -u OPENBLAS_NUM_THREADS $(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/peak_memory.py
 
 clean:

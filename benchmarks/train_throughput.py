@@ -2,6 +2,8 @@
 
 Network: Conv2d(1,8,5), ReLU, Conv2d(8,8,5), ReLU, MaxPool2d(2), Flatten, Linear(800,128), ReLU,
 Linear(128,10); float32; training with batch 32 and Adam, inference with batch 1,000.
+cnnlib is timed with the BLAS threads the environment gives (OpenBLAS defaults to one per core)
+and, through threadpoolctl, with one thread (what the Makefile uses for builds and tests).
 PyTorch (``pip install torch==2.13.0``) is optional: when importable it is timed on the same
 data in the same run and the ratio is printed. Run: ``python benchmarks/train_throughput.py``.
 """
@@ -86,32 +88,60 @@ def main() -> None:
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     print(f"{args.images} images per pass, best of {args.repeats}; training batch "
           f"{args.batch_size}, inference batch {args.infer_batch_size}\n")
-    runners = {"cnnlib": cnnlib_passes(x, y, args.batch_size, args.infer_batch_size)}
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # then only the threads the environment gives
+        threadpool_limits = None
+    default_threads = _blas_threads()
+    runners = {f"cnnlib ({default_threads} BLAS threads)":
+               (None, cnnlib_passes(x, y, args.batch_size, args.infer_batch_size))}
+    if threadpool_limits is not None and default_threads != 1:
+        runners["cnnlib (1 BLAS thread)"] = (
+            1, cnnlib_passes(x, y, args.batch_size, args.infer_batch_size))
     try:
         import torch
 
-        runners["pytorch"] = torch_passes(x, y, args.batch_size, args.infer_batch_size)
+        runners["pytorch"] = (None, torch_passes(x, y, args.batch_size, args.infer_batch_size))
     except ImportError:
         torch = None
-    # Interleave the contenders so that a noisy neighbour slows both alike; keep the best pass.
+    # Interleave the contenders so that a noisy neighbour slows all alike; keep the best pass.
     best = {name: [float("inf"), float("inf")] for name in runners}
     for repeat in range(args.repeats + 1):
-        for name, passes in runners.items():
+        for name, (threads, passes) in runners.items():
             for j, run in enumerate(passes):
-                seconds = _time(run)
+                if threads is None:
+                    seconds = _time(run)
+                else:
+                    with threadpool_limits(limits=threads, user_api="blas"):
+                        seconds = _time(run)
                 if repeat:  # the first round is a warm-up
                     best[name][j] = min(best[name][j], seconds)
     rate = {name: (args.images / t[0], args.images / t[1]) for name, t in best.items()}
-    print(f"{'':10s}{'training img/s':>16s}{'inference img/s':>18s}")
-    print(f"{'cnnlib':10s}{rate['cnnlib'][0]:16,.0f}{rate['cnnlib'][1]:18,.0f}")
+    width = max(len(name) for name in rate) + 2
+    print(f"{'':{width}s}{'training img/s':>16s}{'inference img/s':>18s}")
+    for name, (train, infer) in rate.items():
+        extra = ""
+        if name == "pytorch":
+            extra = f"   (torch {torch.__version__}, {torch.get_num_threads()} threads)"
+        print(f"{name:{width}s}{train:16,.0f}{infer:18,.0f}{extra}")
     if torch is None:
         print("\nPyTorch is not importable: `pip install torch==2.13.0` to compare.")
         return
     t_train, t_infer = rate["pytorch"]
-    print(f"{'pytorch':10s}{t_train:16,.0f}{t_infer:18,.0f}   (torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads)")
-    print(f"{'ratio':10s}{rate['cnnlib'][0] / t_train:16.2f}{rate['cnnlib'][1] / t_infer:18.2f}"
-          "   (cnnlib / pytorch; target for training >= 0.5)")
+    print("\nratio cnnlib / pytorch (target for training >= 0.5):")
+    for name, (train, infer) in rate.items():
+        if name != "pytorch":
+            print(f"  {name:{width}s}training {train / t_train:.2f}   inference "
+                  f"{infer / t_infer:.2f}")
+
+
+def _blas_threads() -> int:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return int(os.environ.get("OPENBLAS_NUM_THREADS", os.cpu_count() or 1))
+    counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    return max(counts, default=1)
 
 
 if __name__ == "__main__":
