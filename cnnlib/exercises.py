@@ -338,7 +338,6 @@ def _linear_cases(seed: int) -> list[dict]:
 
 
 def _reference_linear(x, weight, bias):
-
     layer = Linear(weight.shape[1], weight.shape[0], dtype=np.float64)
     layer.params["weight"][...] = weight
     layer.params["bias"][...] = bias
@@ -360,7 +359,6 @@ def check_linear_forward(fn: Callable) -> CheckResult:
 
 
 def _reference_linear_backward(grad_out, x, weight):
-
     layer = Linear(weight.shape[1], weight.shape[0], dtype=np.float64)
     layer.params["weight"][...] = weight
     layer.forward(x)
@@ -446,7 +444,6 @@ def check_softmax(fn: Callable) -> CheckResult:
 
 
 def _reference_cross_entropy(logits, labels):
-
     return SoftmaxCrossEntropy().forward(logits, labels)
 
 
@@ -480,7 +477,6 @@ def check_cross_entropy(fn: Callable) -> CheckResult:
 
 
 def _reference_ce_backward(logits, labels):
-
     loss = SoftmaxCrossEntropy()
     loss.forward(logits, labels)
     return loss.backward()

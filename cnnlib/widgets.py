@@ -666,8 +666,6 @@ def show_flatten(maps, highlight: tuple[int, int, int] = (3, 4, 7), fig=None):
     -----
     - maps: ``(C, H, W)`` or ``(1, C, H, W)``.
     """
-
-
     a = _one_image_maps(maps)
     c, h, w = a.shape
     ci, i, j = (int(v) for v in highlight)
@@ -746,8 +744,6 @@ def plot_decision_boundaries(models, x, y, titles=None, fig=None, resolution: in
     -----
     - x: ``(N, 2)``; y: ``(N,)``.
     """
-
-
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim != 2 or x.shape[1] != 2 or y.shape != (len(x),):
         raise ValueError(f"x must be (N, 2) points and y (N,) classes, received shapes "
@@ -840,7 +836,6 @@ class HiddenUnitExplorer(FigureWidget):
         super().__init__(controls, dpi=dpi)
 
     def draw(self):
-
         unit = int(self.controls["unit"].value)
         view = self.controls["view"].value
         fresh = self.fresh[unit].reshape(self.map_shape)
@@ -962,8 +957,6 @@ class SoftmaxExplorer(FigureWidget):
         super().__init__(controls, layout_rows=rows, dpi=dpi)
 
     def draw(self):
-
-
         z = np.array([self.controls[f"z{k}"].value for k in range(10)], dtype=np.float64)
         t = float(self.controls["temperature"].value)
         y = int(self.controls["true_class"].value)
@@ -1042,9 +1035,6 @@ def show_predictions(images, probs, labels, fig=None, titles=None, ncols: int = 
     -----
     - images: ``(N, H, W)`` or ``(N, 1, H, W)``; probs: ``(N, K)``; labels: ``(N,)``.
     """
-
-
-
     imgs = _as_images(images)
     p = np.asarray(probs, dtype=np.float64)
     y = np.asarray(labels).reshape(-1)
@@ -1106,8 +1096,6 @@ class _FilterEvolution(FigureWidget):
         super().__init__(controls, dpi=80)
 
     def draw(self):
-
-
         epoch = int(self.controls["epoch"].value)
         layer = self.controls["layer"].value
         weight = np.asarray(self.snapshots[epoch][layer])
@@ -1188,8 +1176,6 @@ class _DigitInspector(FigureWidget):
         super().__init__(controls, dpi=80)
 
     def draw(self):
-
-
         index = int(self.controls["index"].value)
         x = self.images[index : index + 1]
         was_training = getattr(self.model, "training", False)
@@ -1284,7 +1270,6 @@ class _Im2colExplorer(FigureWidget):
     """A small image, its sliding windows and its im2col matrix (see :func:`im2col_explorer`)."""
 
     def __init__(self, image, kernel_size: int, stride: int, window: int) -> None:
-
         self.img = image
         self.kernel_size, self.stride = kernel_size, stride
         self.out_shape = (conv_output_size(image.shape[0], kernel_size, stride),
@@ -1297,8 +1282,6 @@ class _Im2colExplorer(FigureWidget):
         super().__init__(controls, dpi=90)
 
     def draw(self):
-
-
         k, s = self.kernel_size, self.stride
         img = self.img
         oh, ow = self.out_shape
@@ -1373,8 +1356,6 @@ def im2col_explorer(image=None, kernel_size: int = 3, stride: int = 1, window: i
         ``data["position"]`` (output row and column), ``data["window"]`` (the k x k values)
         and ``data["cols"]`` (the whole (OH*OW, k*k) matrix).
     """
-
-
     img = np.arange(1, 17, dtype=float).reshape(4, 4) if image is None else np.asarray(image)
     if img.ndim == 4 and img.shape[:2] == (1, 1):
         img = img[0, 0]
