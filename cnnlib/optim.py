@@ -96,6 +96,7 @@ class Adam(Optimizer):
         self.t = 0  # number of steps taken
         self.m = [np.zeros_like(p) for p, _ in self.params]
         self.v = [np.zeros_like(p) for p, _ in self.params]
+        self._buf = [np.empty_like(p) for p, _ in self.params]
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps})"
@@ -105,14 +106,19 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         step_size = self.lr / (1 - beta1**self.t)
         root_correction = np.sqrt(1 - beta2**self.t)
-        for (p, g), m, v in zip(self.params, self.m, self.v, strict=True):
+        for (p, g), m, v, buf in zip(self.params, self.m, self.v, self._buf, strict=True):
             if self.weight_decay:
                 g = g + self.weight_decay * p
+            # In place, through one scratch buffer per parameter: no temporaries per step.
             m *= beta1
-            m += (1 - beta1) * g
+            m += np.multiply(g, 1 - beta1, out=buf)
             v *= beta2
-            v += (1 - beta2) * (g * g)
-            denom = np.sqrt(v)
-            denom /= root_correction
-            denom += self.eps
-            p -= step_size * (m / denom)
+            np.multiply(g, g, out=buf)
+            buf *= 1 - beta2
+            v += buf
+            np.sqrt(v, out=buf)
+            buf /= root_correction
+            buf += self.eps  # buf = sqrt(v_hat) + eps
+            np.divide(m, buf, out=buf)
+            buf *= step_size
+            p -= buf
