@@ -16,6 +16,8 @@ version the layers use (im2col through stride tricks and one matrix product per 
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -360,8 +362,6 @@ class Module:
 
         Runs on a copy of the layer, so a pending ``backward`` is not disturbed.
         """
-        import copy
-
         return copy.deepcopy(self).forward(np.zeros(input_shape, dtype=np.float32)).shape
 
     def _make_params(self, dtype, **arrays: np.ndarray) -> None:

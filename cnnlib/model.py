@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator
 
 import numpy as np
 
 from .layers import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU
+from .losses import softmax
 
 __all__ = ["Sequential", "seed_network"]
 
@@ -72,8 +74,11 @@ class Sequential(Module):
         """
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
-            if i == 0 and not input_grad and isinstance(layer, (Conv2d, Linear)):
-                return layer.backward(grad_out, input_grad=False)
+            if i == 0 and not input_grad:
+                if not layer.params:  # nothing to learn here and nobody upstream: stop
+                    return None
+                if isinstance(layer, (Conv2d, Linear)):
+                    return layer.backward(grad_out, input_grad=False)
             grad_out = layer.backward(grad_out)
         return grad_out if input_grad else None
 
@@ -99,8 +104,6 @@ class Sequential(Module):
         -----
         x (N, ...) -> (N, num_classes)
         """
-        from .losses import softmax
-
         batch_size = int(batch_size)
         if batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
@@ -142,8 +145,6 @@ class Sequential(Module):
 
         ``input_shape`` excludes the batch axis, e.g. ``(1, 28, 28)``.
         """
-        import copy
-
         x = np.zeros((1, *input_shape), dtype=np.float32)
         rows = [("Layer", "Output shape", "Parameters"), ("input", str(tuple(input_shape)), "")]
         # A copy runs the shapes through, so the layers' caches (a pending backward) survive.
