@@ -2,11 +2,12 @@
 
 Layers take and return NCHW arrays and share one interface: ``forward(x)`` caches what
 ``backward(grad_out)`` needs; parameters and their gradients live in ``params``/``grads`` dicts.
-Modules: ``data``, ``layers``, ``losses``, ``model``, ``optim``, ``train``, ``gradcheck``, ``viz``,
-``widgets`` (needs ipywidgets) and ``exercises``.
+Core modules (NumPy only): ``data``, ``layers``, ``losses``, ``model``, ``optim``, ``train``,
+``gradcheck``. What only the book needs (plots, widgets, exercise checkers) lives in
+:mod:`cnnlib.book`, which the core never imports.
 """
 
-from . import data, gradcheck, layers, losses, model, optim, train, viz
+from . import data, gradcheck, layers, losses, model, optim, train
 from .data import (
     MNIST,
     MNISTDownloadError,
@@ -55,7 +56,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     # modules
-    "data", "gradcheck", "layers", "losses", "model", "optim", "train", "viz",
+    "data", "gradcheck", "layers", "losses", "model", "optim", "train",
     # data
     "MNIST", "MNISTDownloadError", "MNISTFileError", "PreparedMNIST", "Standardizer",
     "as_nchw", "default_data_dir", "load_mnist", "minibatches", "normalize", "prepare_mnist",

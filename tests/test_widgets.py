@@ -1,4 +1,4 @@
-"""Tests for cnnlib.widgets (one section per chapter)."""
+"""Tests for cnnlib.book.widgets (one section per chapter)."""
 
 import matplotlib
 
@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cnnlib import widgets  # noqa: E402
+from cnnlib.book import widgets  # noqa: E402
 
 # ----------------------------------------------------------------------- chapter 1: convolution
 

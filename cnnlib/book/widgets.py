@@ -21,21 +21,30 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import ConnectionPatch, Rectangle
 
-from .layers import AvgPool2d, Linear, conv2d, conv_output_size, im2col, maxpool2d
-from .losses import log_softmax, softmax
-from .viz import (
-    _RIGHT,
+from cnnlib import (
+    AvgPool2d,
+    Linear,
+    conv2d,
+    conv_output_size,
+    im2col,
+    log_softmax,
+    maxpool2d,
+    softmax,
+)
+
+from .plots import (
     DIGIT_CMAP,
     DIVERGING_CMAP,
-    _as_images,
-    _figure,
-    _no_ticks,
-    _one_image_maps,
-    _symmetric_limit,
+    RIGHT_COLOUR,
+    as_images,
     figure_to_png,
+    make_figure,
+    no_ticks,
+    one_image_maps,
     plot_probabilities,
     show_filters,
     show_matrix,
+    symmetric_limit,
 )
 
 __all__ = ["FigureWidget",
@@ -666,7 +675,7 @@ def show_flatten(maps, highlight: tuple[int, int, int] = (3, 4, 7), fig=None):
     -----
     - maps: ``(C, H, W)`` or ``(1, C, H, W)``.
     """
-    a = _one_image_maps(maps)
+    a = one_image_maps(maps)
     c, h, w = a.shape
     ci, i, j = (int(v) for v in highlight)
     if not (0 <= ci < c and 0 <= i < h and 0 <= j < w):
@@ -676,12 +685,12 @@ def show_flatten(maps, highlight: tuple[int, int, int] = (3, 4, 7), fig=None):
     pos = ci * size + i * w + j
     colour = [plt.get_cmap("tab10")(k % 10) for k in range(c)]
 
-    fig = _figure(fig, (9.5, 4.6))
+    fig = make_figure(fig, (9.5, 4.6))
     top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.2])
-    limit = _symmetric_limit(a)
+    limit = symmetric_limit(a)
     for k, ax in enumerate(top.subplots(1, c, squeeze=False)[0]):
         ax.imshow(a[k], cmap=DIVERGING_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
-        _no_ticks(ax, frame=colour[k])
+        no_ticks(ax, frame=colour[k])
         for spine in ax.spines.values():
             spine.set_linewidth(2.5)
         ax.set_title(f"channel {k}", fontsize=8, color=colour[k], pad=3)
@@ -759,7 +768,7 @@ def plot_decision_boundaries(models, x, y, titles=None, fig=None, resolution: in
                          np.linspace(lo[1], hi[1], resolution))
     grid = np.column_stack([g0.ravel(), g1.ravel()]).astype(x.dtype)
 
-    fig = _figure(fig, (3.2 * len(models), 3.4))
+    fig = make_figure(fig, (3.2 * len(models), 3.4))
     axes = fig.subplots(1, len(models), squeeze=False)[0]
     for ax, model, title in zip(axes, models, titles, strict=True):
         p1 = model.predict_proba(grid)[:, 1].reshape(g0.shape)
@@ -846,17 +855,17 @@ class HiddenUnitExplorer(FigureWidget):
         self.data = {"unit": unit, "view": view, "weights_fresh": fresh,
                      "weights_trained": trained, "change": trained - fresh}
         c, h, w = self.map_shape
-        fig = _figure(None, (8.5, 1.4 * len(shown) + 0.5))
-        weight_limit = max(_symmetric_limit(fresh), _symmetric_limit(trained))
+        fig = make_figure(None, (8.5, 1.4 * len(shown) + 0.5))
+        weight_limit = max(symmetric_limit(fresh), symmetric_limit(trained))
         subs = fig.subfigures(len(shown), 1, squeeze=False)[:, 0]
         for sub, key in zip(subs, shown, strict=True):
             label, maps = rows[key]
-            limit = _symmetric_limit(maps) if key == "change" else weight_limit
+            limit = symmetric_limit(maps) if key == "change" else weight_limit
             axes = sub.subplots(1, c, squeeze=False)[0]
             for k, ax in enumerate(axes):
                 image = ax.imshow(maps[k], cmap=DIVERGING_CMAP, vmin=-limit, vmax=limit,
                                   interpolation="nearest")
-                _no_ticks(ax)
+                no_ticks(ax)
                 if key == shown[0]:
                     ax.set_title(f"channel {k}", fontsize=9, pad=2)
             axes[0].set_ylabel(label.split(":")[0].split(" (")[0], fontsize=10)
@@ -966,9 +975,10 @@ class SoftmaxExplorer(FigureWidget):
         self.data = {"logits": z, "probs": probs, "loss": loss, "temperature": t,
                      "true_class": y}
 
-        fig = _figure(None, (9.0, 3.0))
+        fig = make_figure(None, (9.0, 3.0))
         ax_z, ax_p = fig.subplots(1, 2, width_ratios=[1, 1.25])
-        ax_z.bar(np.arange(10), z, color=["0.55"] * y + [_RIGHT] + ["0.55"] * (9 - y), width=0.7)
+        colours = ["0.55"] * y + [RIGHT_COLOUR] + ["0.55"] * (9 - y)
+        ax_z.bar(np.arange(10), z, color=colours, width=0.7)
         ax_z.axhline(0, color="0.3", lw=0.8)
         ax_z.set_ylim(-self.LIMIT, self.LIMIT)
         ax_z.set_xticks(range(10))
@@ -987,7 +997,7 @@ def softmax_explorer(logits=None, true_class: int = 3,
     """Move ten logits and a temperature and watch the softmax probabilities and the loss.
 
     The probabilities are ``softmax(logits / temperature)``, drawn with
-    :func:`cnnlib.viz.plot_probabilities`; the title shows the cross-entropy loss
+    :func:`cnnlib.book.plots.plot_probabilities`; the title shows the cross-entropy loss
     ``-log p[true_class]``.
 
     Parameters
@@ -1035,7 +1045,7 @@ def show_predictions(images, probs, labels, fig=None, titles=None, ncols: int = 
     -----
     - images: ``(N, H, W)`` or ``(N, 1, H, W)``; probs: ``(N, K)``; labels: ``(N,)``.
     """
-    imgs = _as_images(images)
+    imgs = as_images(images)
     p = np.asarray(probs, dtype=np.float64)
     y = np.asarray(labels).reshape(-1)
     n = len(imgs)
@@ -1047,14 +1057,14 @@ def show_predictions(images, probs, labels, fig=None, titles=None, ncols: int = 
                          f"received {len(titles)}.")
     cols = max(1, min(int(ncols), n))
     rows = math.ceil(n / cols)
-    fig = _figure(fig, (4.6 * cols, 1.95 * rows))
+    fig = make_figure(fig, (4.6 * cols, 1.95 * rows))
     cells = fig.subfigures(rows, cols, squeeze=False).ravel()
     for k, cell in enumerate(cells):
         if k >= n:
             continue
         ax_img, ax_p = cell.subplots(1, 2, width_ratios=[1, 2.3])
         ax_img.imshow(imgs[k], cmap=DIGIT_CMAP, interpolation="nearest")
-        _no_ticks(ax_img)
+        no_ticks(ax_img)
         pred = int(p[k].argmax())
         text = titles[k] if titles is not None else f"true {y[k]}, predicted {pred}"
         ax_img.set_title(text, fontsize=9, loc="left",

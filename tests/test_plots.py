@@ -1,4 +1,4 @@
-"""Tests for cnnlib.viz: what each helper draws, what it returns, and how it refuses bad input."""
+"""Tests for cnnlib.book.plots: what each helper draws and returns, and how it refuses bad input."""
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import same_color
 from matplotlib.figure import Figure
 
-from cnnlib.viz import (
+from cnnlib.book.plots import (
     DIGIT_CMAP,
     DIVERGING_CMAP,
     figure_to_png,

@@ -44,7 +44,7 @@ DIGIT_CMAP = "gray_r"
 DIVERGING_CMAP = "RdBu_r"
 
 _WRONG = "tab:red"
-_RIGHT = "tab:green"
+RIGHT_COLOUR = "tab:green"
 _TRAIN = "tab:blue"
 _VAL = "tab:orange"
 _FRAME = "0.8"
@@ -53,7 +53,7 @@ _FRAME = "0.8"
 # --------------------------------------------------------------------------- helpers
 
 
-def _figure(fig: FigureBase | None, figsize: tuple[float, float]) -> FigureBase:
+def make_figure(fig: FigureBase | None, figsize: tuple[float, float]) -> FigureBase:
     """Return ``fig`` cleared, or a new constrained-layout figure of ``figsize``."""
     if fig is None:
         return plt.figure(figsize=figsize, layout="constrained")
@@ -91,7 +91,7 @@ def _grid(fig: FigureBase, n: int, ncols: int) -> list[Axes]:
     return axes[:n]
 
 
-def _no_ticks(ax: Axes, frame: str = _FRAME) -> None:
+def no_ticks(ax: Axes, frame: str = _FRAME) -> None:
     """Hide ticks but keep a thin frame (and room for an xlabel)."""
     ax.set_xticks([])
     ax.set_yticks([])
@@ -100,7 +100,7 @@ def _no_ticks(ax: Axes, frame: str = _FRAME) -> None:
         spine.set_linewidth(0.8)
 
 
-def _symmetric_limit(a: np.ndarray) -> float:
+def symmetric_limit(a: np.ndarray) -> float:
     """Largest absolute finite value of ``a`` (1.0 for an all-zero array)."""
     finite = np.abs(a[np.isfinite(a)])
     limit = float(finite.max()) if finite.size else 0.0
@@ -111,7 +111,7 @@ def _shape_hint(a: Any) -> str:
     return str(tuple(np.shape(a)))
 
 
-def _as_images(images: Any, name: str = "images") -> np.ndarray:
+def as_images(images: Any, name: str = "images") -> np.ndarray:
     """Return a stack of 2-D images ``(N, H, W)`` from (H, W), (N, H, W) or (N, 1, H, W)."""
     a = np.asarray(images)
     if a.ndim == 2:
@@ -202,7 +202,7 @@ def show_digits(
     - images: ``(N, H, W)``, ``(N, 1, H, W)`` or a single ``(H, W)`` image.
     - labels, predictions: ``(N,)``.
     """
-    imgs = _as_images(images)
+    imgs = as_images(images)
     n = imgs.shape[0]
     if n == 0:
         raise ValueError("images is empty: received shape (0, H, W); pass at least one image.")
@@ -212,10 +212,10 @@ def show_digits(
     cols = max(1, min(ncols, n))
     rows = math.ceil(n / cols)
     text_rows = 0.25 if (true is not None or pred is not None) else 0.0
-    fig = _figure(fig, (0.9 * cols, (0.9 + text_rows) * rows + (0.3 if title else 0)))
+    fig = make_figure(fig, (0.9 * cols, (0.9 + text_rows) * rows + (0.3 if title else 0)))
     for i, ax in enumerate(_grid(fig, n, cols)):
         ax.imshow(imgs[i], cmap=DIGIT_CMAP, interpolation="nearest")
-        _no_ticks(ax)
+        no_ticks(ax)
         if pred is not None:
             wrong = true is not None and pred[i] != true[i]
             text = f"{pred[i]}" if true is None else f"{pred[i]} ({true[i]})"
@@ -279,27 +279,27 @@ def show_filters(
     out_c, in_c = w.shape[:2]
     if out_c == 0 or in_c == 0:
         raise ValueError(f"weight has no filters: received shape {_shape_hint(w)}.")
-    limit = _symmetric_limit(w)
+    limit = symmetric_limit(w)
     style = dict(cmap=cmap, vmin=-limit, vmax=limit, interpolation="nearest")
 
     if in_c == 1:
         cols = max(1, min(ncols, out_c))
         rows = math.ceil(out_c / cols)
-        fig = _figure(fig, (0.95 * cols + 0.9, 1.05 * rows + (0.3 if title else 0)))
+        fig = make_figure(fig, (0.95 * cols + 0.9, 1.05 * rows + (0.3 if title else 0)))
         axes = _grid(fig, out_c, cols)
         for i, ax in enumerate(axes):
             image = ax.imshow(w[i, 0], **style)
-            _no_ticks(ax)
+            no_ticks(ax)
             ax.set_title(f"out {i}", fontsize=8, pad=2)
     else:
         size = min(0.8, 9.0 / in_c)
-        fig = _figure(fig, (size * in_c + 1.3, size * out_c + 0.4 + (0.3 if title else 0)))
+        fig = make_figure(fig, (size * in_c + 1.3, size * out_c + 0.4 + (0.3 if title else 0)))
         grid = fig.subplots(out_c, in_c, squeeze=False)
         for i in range(out_c):
             for j in range(in_c):
                 ax = grid[i, j]
                 image = ax.imshow(w[i, j], **style)
-                _no_ticks(ax)
+                no_ticks(ax)
                 if i == 0:
                     ax.set_title(f"in {j}", fontsize=8, pad=2)
                 if j == 0:
@@ -311,7 +311,7 @@ def show_filters(
     return fig
 
 
-def _one_image_maps(maps: Any) -> np.ndarray:
+def one_image_maps(maps: Any) -> np.ndarray:
     """The feature maps of one image as (C, H, W), from (C, H, W) or (1, C, H, W)."""
     a = np.asarray(maps)
     if a.ndim == 4 and a.shape[0] == 1:
@@ -365,7 +365,7 @@ def show_feature_maps(
     -----
     - maps: ``(C, H, W)`` or ``(1, C, H, W)``.
     """
-    a = _one_image_maps(maps)
+    a = one_image_maps(maps)
     c = a.shape[0]
     if c == 0:
         raise ValueError(f"maps has no channels: received shape {_shape_hint(a)}.")
@@ -376,18 +376,18 @@ def show_feature_maps(
             f"titles must have one entry per channel: expected {c}, received {len(titles)}."
         )
     if symmetric:
-        vmax = _symmetric_limit(a)
+        vmax = symmetric_limit(a)
         vmin = -vmax
     else:
         vmin, vmax = float(np.nanmin(a)), float(np.nanmax(a))
 
     cols = max(1, min(ncols, c))
     rows = math.ceil(c / cols)
-    fig = _figure(fig, (1.1 * cols + 0.9, 1.2 * rows + (0.3 if title else 0)))
+    fig = make_figure(fig, (1.1 * cols + 0.9, 1.2 * rows + (0.3 if title else 0)))
     axes = _grid(fig, c, cols)
     for i, ax in enumerate(axes):
         image = ax.imshow(a[i], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-        _no_ticks(ax)
+        no_ticks(ax)
         ax.set_title(titles[i], fontsize=8, pad=2)
     fig.colorbar(image, ax=axes, shrink=0.8, aspect=25, pad=0.02)
     if title:
@@ -446,7 +446,7 @@ def show_matrix(
         m = m.astype(int)
     signed = bool(np.nanmin(m) < 0)
     if signed:
-        limit = _symmetric_limit(m.astype(float))
+        limit = symmetric_limit(m.astype(float))
         vmin, vmax = -limit, limit
         cmap = cmap or DIVERGING_CMAP
     else:
@@ -542,7 +542,7 @@ def plot_history(
         if len(h[metric]) == 0:
             raise ValueError(f"history[{metric!r}] is empty; train for at least one epoch.")
 
-    fig = _figure(fig, (4.2 * len(metrics), 3.1 + (0.3 if title else 0)))
+    fig = make_figure(fig, (4.2 * len(metrics), 3.1 + (0.3 if title else 0)))
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, metric in zip(axes, metrics, strict=True):
         train = np.asarray(h[metric], dtype=float)
@@ -706,7 +706,7 @@ def show_misclassified(
     - y_true, y_pred: ``(N,)``.
     - probs: ``(N, K)``.
     """
-    imgs = _as_images(images)
+    imgs = as_images(images)
     total = imgs.shape[0]
     true = _as_labels(y_true, total, "y_true")
     pred = _as_labels(y_pred, total, "y_pred")
@@ -724,7 +724,7 @@ def show_misclassified(
     shown = wrong[:n]
 
     if shown.size == 0:
-        fig = _figure(fig, (6.0, 1.2))
+        fig = make_figure(fig, (6.0, 1.2))
         ax = fig.add_subplot()
         ax.axis("off")
         ax.text(
@@ -741,10 +741,10 @@ def show_misclassified(
     cols = max(1, min(ncols, shown.size))
     rows = math.ceil(shown.size / cols)
     line = 0.45 if p is not None else 0.3
-    fig = _figure(fig, (1.0 * cols, (0.95 + line) * rows + 0.35))
+    fig = make_figure(fig, (1.0 * cols, (0.95 + line) * rows + 0.35))
     for ax, i in zip(_grid(fig, shown.size, cols), shown, strict=True):
         ax.imshow(imgs[i], cmap=DIGIT_CMAP, interpolation="nearest")
-        _no_ticks(ax, frame=_WRONG)
+        no_ticks(ax, frame=_WRONG)
         text = f"pred {pred[i]} (true {true[i]})"
         if p is not None:
             text += f"\np = {p[i, int(pred[i])]:.2f}"
@@ -804,12 +804,12 @@ def plot_probabilities(
         colours[predicted] = _TRAIN
         handles.append(Patch(color=_TRAIN, label="predicted"))
     elif int(true_label) == predicted:
-        colours[predicted] = _RIGHT
-        handles.append(Patch(color=_RIGHT, label="predicted (correct)"))
+        colours[predicted] = RIGHT_COLOUR
+        handles.append(Patch(color=RIGHT_COLOUR, label="predicted (correct)"))
     else:
         colours[predicted] = _WRONG
-        colours[int(true_label)] = _RIGHT
-        handles += [Patch(color=_WRONG, label="predicted"), Patch(color=_RIGHT, label="true")]
+        colours[int(true_label)] = RIGHT_COLOUR
+        handles += [Patch(color=_WRONG, label="predicted"), Patch(color=RIGHT_COLOUR, label="true")]
     bars = ax.bar(np.arange(k), p, color=colours, width=0.7)
     marked = {predicted} if true_label is None else {predicted, int(true_label)}
     ax.bar_label(
