@@ -2,7 +2,9 @@
 
 Locally, on Binder and in the book build, ``cnnlib`` is already installed (``pip install -e .``),
 so the cell only imports it. In Colab the import fails and the cell installs the library from the
-repository named in ``_config.yml`` (``repository.url``). The book hides the cell (tag
+repository named in ``_config.yml`` (``repository.url``), pinned to the release the book was built
+from (``repository.install_ref``, a tag such as ``v0.1.0``; never a moving branch), so a reader's
+Colab gets the same ``cnnlib`` as the page they are reading. The book hides the cell (tag
 ``remove-cell``); tests/test_book.py checks that every chapter starts with exactly this cell.
 
     python scripts/colab_cell.py                       # print the cell source
@@ -28,7 +30,9 @@ TEMPLATE = """\
 try:
     import cnnlib
 except ImportError:
-    %pip install -q "cnnlib @ git+{url}\""""
+    %pip install -q "cnnlib @ git+{url}@{ref}\""""
+
+MOVING_REFS = {"", "main", "master", "head"}
 
 
 def repository_url(config: Path = ROOT / "_config.yml") -> str:
@@ -37,9 +41,22 @@ def repository_url(config: Path = ROOT / "_config.yml") -> str:
     return data["repository"]["url"].rstrip("/")
 
 
-def cell_source(url: str | None = None) -> str:
+def install_ref(config: Path = ROOT / "_config.yml") -> str:
+    """Return ``repository.install_ref`` from ``_config.yml``: the tag the Colab cell installs."""
+    data = yaml.safe_load(config.read_text())
+    ref = str(data["repository"].get("install_ref", "")).strip()
+    if ref.lower() in MOVING_REFS:
+        raise ValueError(
+            f"repository.install_ref in {config.name} must name the tag or commit the book is "
+            f"built from (e.g. v0.1.0), got {ref!r}: a branch moves, so readers in Colab would "
+            "install a different cnnlib than the page they read."
+        )
+    return ref
+
+
+def cell_source(url: str | None = None, ref: str | None = None) -> str:
     """Return the canonical source of the install cell (no trailing newline)."""
-    return TEMPLATE.format(url=url or repository_url())
+    return TEMPLATE.format(url=url or repository_url(), ref=ref or install_ref())
 
 
 def first_code_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode | None:

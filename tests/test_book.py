@@ -220,3 +220,41 @@ def test_local_web_assets_were_copied():
 def test_every_toc_page_was_built():
     missing = [f for f in toc_files(TOC) if not (BUILD_HTML / f"{f}.html").exists()]
     assert not missing, f"toc entries without a page in _build/html: {missing}"
+
+
+# --- the Colab install cell and the publishing workflow ------------------------------------
+def test_colab_cell_installs_the_release_tag_of_this_version():
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert colab_cell.install_ref() == f"v{version}"
+    assert f'git+{colab_cell.repository_url()}@v{version}"' in colab_cell.cell_source()
+
+
+def test_colab_cell_refuses_a_moving_branch(tmp_path):
+    config = tmp_path / "_config.yml"
+    config.write_text("repository:\n  url: https://example.org/r\n  install_ref: main\n")
+    with pytest.raises(ValueError, match="must name the tag or commit"):
+        colab_cell.install_ref(config)
+
+
+WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
+USES = re.compile(r"^\s*-?\s*uses:\s*(\S+?)@(\S+)(.*)$", re.M)
+
+
+def test_workflow_pins_every_action_by_commit_sha_with_its_tag():
+    uses = USES.findall(WORKFLOW.read_text())
+    assert uses, "no `uses:` lines found"
+    for action, ref, comment in uses:
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action}@{ref}: pin a full commit SHA"
+        assert re.search(r"#\s*v\d", comment), f"{action}: name the release tag in a comment"
+
+
+def test_workflow_never_cancels_a_pages_deployment():
+    import yaml
+
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    assert "concurrency" not in workflow, "a workflow-level group would cancel deployments"
+    deploy = workflow["jobs"]["deploy"]["concurrency"]
+    assert deploy["cancel-in-progress"] is False
+    assert workflow["jobs"]["build"]["concurrency"]["cancel-in-progress"] is True

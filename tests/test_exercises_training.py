@@ -56,12 +56,12 @@ def test_check_adam_step_reports_a_wrong_step_number():
 
 
 def test_check_adam_step_reports_a_forgotten_return():
-    result = exercises.check_adam_step(lambda **case: None)
+    result = exercises.check_adam_step(lambda *case: None)
     assert not result.passed and "None" in result.message
 
 
 def test_check_adam_step_reports_a_missing_return_value():
-    result = exercises.check_adam_step(lambda **case: _adam_step(**case)[0])
+    result = exercises.check_adam_step(lambda *case: _adam_step(*case)[0])
     assert "expected 3 return value(s), got 1" in result.message
 
 

@@ -10,7 +10,7 @@ from cnnlib import conv2d as _conv2d
 from cnnlib import conv2d_backward_naive as _conv2d_backward_naive
 from cnnlib import conv_output_size as _conv_output_size
 
-from .harness import CheckResult, compare_on_cases, not_a_function
+from .harness import CheckResult, checker, compare_on_cases, not_a_function
 
 __all__ = ["check_output_size", "check_conv2d", "check_conv2d_backward"]
 
@@ -19,6 +19,7 @@ _OUTPUT_SIZE_HINT = ("Count how many positions the window can take: the padded l
                      "H + 2P, the window needs K of it, and it moves S pixels at a time.")
 
 
+@checker
 def check_output_size(fn: Callable, seed: int = 0) -> CheckResult:
     """Check ``fn(size, kernel_size, stride, padding) -> int``, the output length of a
     convolution along one axis, against :func:`cnnlib.conv_output_size`."""
@@ -60,6 +61,7 @@ def _conv2d_one(x, kernel, stride=1, padding=0):
     return _conv2d(x[None, None], kernel[None, None], stride=stride, padding=padding)[0, 0]
 
 
+@checker
 def check_conv2d(fn: Callable, seed: int = 0) -> CheckResult:
     """Check ``fn(x, kernel, stride, padding)``: one (H, W) image convolved with one (k, k)
     kernel (no flip, as in cnnlib and PyTorch), zero padding on every side; returns
@@ -89,6 +91,7 @@ def _conv2d_backward_one(grad_out, x, kernel):
     return dx[0, 0], dw[0, 0], float(db[0])
 
 
+@checker
 def check_conv2d_backward(fn: Callable, seed: int = 0) -> CheckResult:
     """Check ``fn(grad_out, x, kernel) -> (dx, dkernel, dbias)``, the backward pass of a
     stride-1, unpadded convolution of one (H, W) image with one (k, k) kernel plus a scalar

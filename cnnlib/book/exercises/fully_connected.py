@@ -8,7 +8,7 @@ import numpy as np
 
 from cnnlib import Linear
 
-from .harness import CheckResult, compare_on_cases, diagnose
+from .harness import CheckResult, checker, compare_on_cases, diagnose
 
 __all__ = ["check_linear_forward", "check_linear_backward"]
 
@@ -30,6 +30,7 @@ def _reference_linear(x, weight, bias):
     return layer.forward(x)
 
 
+@checker
 def check_linear_forward(fn: Callable) -> CheckResult:
     """Check ``fn(x, weight, bias) -> y``, a dense layer's forward pass.
 
@@ -52,6 +53,7 @@ def _reference_linear_backward(grad_out, x, weight):
     return dx, layer.grads["weight"].copy(), layer.grads["bias"].copy()
 
 
+@checker
 def check_linear_backward(fn: Callable) -> CheckResult:
     """Check ``fn(grad_out, x, weight) -> (dx, dweight, dbias)``, a dense layer's backward pass.
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from cnnlib import conv2d, im2col
 
-from .harness import CheckResult, check_with_known_mistakes
+from .harness import CheckResult, check_with_known_mistakes, checker
 
 __all__ = ["check_im2col", "check_conv2d_im2col"]
 
@@ -20,6 +20,7 @@ def _fast_im2col_cases(seed: int = 3) -> list[dict]:
                                 ((1, 2, 6, 6), 2, 2), ((2, 1, 7, 5), 3, 2)]]
 
 
+@checker
 def check_im2col(fn: Callable) -> CheckResult:
     """Check ``fn(x, kernel_size, stride) -> cols`` against :func:`cnnlib.im2col`.
 
@@ -54,6 +55,7 @@ def check_im2col(fn: Callable) -> CheckResult:
              "window flattened.")
 
 
+@checker
 def check_conv2d_im2col(fn: Callable) -> CheckResult:
     """Check ``fn(x, weight, bias) -> out``: a convolution (stride 1, no padding) written with
     :func:`cnnlib.im2col` and one matrix product, against :func:`cnnlib.conv2d`.

@@ -9,7 +9,7 @@ import numpy as np
 from cnnlib import maxpool2d_backward_naive as _maxpool2d_backward_naive
 from cnnlib import maxpool2d_naive as _maxpool2d_naive
 
-from .harness import CheckResult, compare_on_cases, not_a_function
+from .harness import CheckResult, checker, compare_on_cases, not_a_function
 
 __all__ = ["check_maxpool2d", "check_maxpool2d_backward"]
 
@@ -39,6 +39,7 @@ def _maxpool2d_one(x, size, stride):
     return _maxpool2d_naive(x[None, None], size, stride)[0, 0]
 
 
+@checker
 def check_maxpool2d(fn: Callable, seed: int = 0) -> CheckResult:
     """Check ``fn(x, size, stride)``: max pooling of one (H, W) array with size x size
     windows every ``stride`` pixels; returns (OH, OW), ``OH = (H - size) // stride + 1``."""
@@ -57,6 +58,7 @@ def _maxpool2d_backward_one(grad_out, x, size, stride):
     return _maxpool2d_backward_naive(grad_out[None, None], x[None, None], size, stride)[0, 0]
 
 
+@checker
 def check_maxpool2d_backward(fn: Callable, seed: int = 0) -> CheckResult:
     """Check ``fn(grad_out, x, size, stride) -> dx``, the backward pass of max pooling of one
     (H, W) array: ``dx`` has the shape of ``x``. Ties go to the first maximum of a window in

@@ -8,7 +8,7 @@ import numpy as np
 
 from cnnlib import SoftmaxCrossEntropy, softmax
 
-from .harness import CheckResult, compare_on_cases, diagnose, quietly
+from .harness import CheckResult, checker, compare_on_cases, diagnose, quietly
 
 __all__ = ["check_softmax", "check_cross_entropy", "check_softmax_cross_entropy_backward"]
 
@@ -39,6 +39,7 @@ def _softmax_cases(seed: int, with_labels: bool = False) -> list[dict]:
     return cases
 
 
+@checker
 def check_softmax(fn: Callable) -> CheckResult:
     """Check ``fn(logits) -> probs``, a softmax over the last axis, including huge logits.
 
@@ -64,6 +65,7 @@ def _reference_cross_entropy(logits, labels):
     return SoftmaxCrossEntropy().forward(logits, labels)
 
 
+@checker
 def check_cross_entropy(fn: Callable) -> CheckResult:
     """Check ``fn(logits, labels) -> loss``, the mean cross-entropy of softmax(logits).
 
@@ -99,6 +101,7 @@ def _reference_ce_backward(logits, labels):
     return loss.backward()
 
 
+@checker
 def check_softmax_cross_entropy_backward(fn: Callable) -> CheckResult:
     """Check ``fn(logits, labels) -> grad``, the gradient of the mean loss for the logits.
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from cnnlib import accuracy
 
-from .harness import CheckResult, check_with_known_mistakes
+from .harness import CheckResult, call, check_with_known_mistakes, checker
 
 __all__ = ["check_adam_step", "check_accuracy", "check_train_val_split", "check_standardize"]
 
@@ -34,6 +34,7 @@ def _adam_cases(seed: int = 0) -> list[dict]:
     return cases
 
 
+@checker
 def check_adam_step(fn: Callable) -> CheckResult:
     """Check ``fn(param, grad, m, v, t, lr, beta1, beta2, eps) -> (param, m, v)``.
 
@@ -94,6 +95,7 @@ def _accuracy_cases(seed: int = 1) -> list[dict]:
     return cases
 
 
+@checker
 def check_accuracy(fn: Callable) -> CheckResult:
     """Check ``fn(logits, labels) -> float``: the fraction of rows whose largest logit is the
     label.
@@ -124,6 +126,7 @@ class _Verdict(Exception):
     """What is wrong with the reader's result (raised and caught inside a checker)."""
 
 
+@checker
 def check_train_val_split(fn: Callable) -> CheckResult:
     """Check ``fn(n, val_size, seed) -> (train_idx, val_idx)``, a seeded random split.
 
@@ -134,13 +137,32 @@ def check_train_val_split(fn: Callable) -> CheckResult:
     name = "check_train_val_split"
     cases = [(10, 3), (100, 20), (1000, 100), (60000, 5000)]
 
-    def call(n, val_size, seed):
-        got = fn(n=n, val_size=val_size, seed=seed)
+    def split(n, val_size, seed):
+        try:
+            got = call(fn, {"n": n, "val_size": val_size, "seed": seed})
+        except Exception as exc:
+            raise _Verdict(f"your function raised {type(exc).__name__}: {exc}") from None
         if got is None:
             raise _Verdict("the result is None; did you forget to return it?")
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise _Verdict("return two arrays, (train_idx, val_idx).")
-        train, val = (np.asarray(a) for a in got)
+            raise _Verdict(f"return two arrays, (train_idx, val_idx); got {type(got).__name__}.")
+        arrays = []
+        for label, part in zip(("train_idx", "val_idx"), got, strict=True):
+            if part is None or isinstance(part, (str, bytes)):
+                raise _Verdict(f"{label} is {type(part).__name__}, expected a 1-D array of "
+                               "integer indices.")
+            try:
+                arrays.append(np.asarray(part))
+            except (ValueError, TypeError):
+                raise _Verdict(f"{label} is a {type(part).__name__} that NumPy cannot turn "
+                               "into one array, expected a 1-D array of integer "
+                               "indices.") from None
+        for label, a in zip(("train_idx", "val_idx"), arrays, strict=True):
+            if a.dtype.kind == "c":
+                raise _Verdict(f"{label} holds complex values; indices are integers.")
+            if a.dtype.kind == "f" and np.isnan(a).any():
+                raise _Verdict(f"your function returned NaN in {label}; indices are integers.")
+        train, val = arrays
         if train.ndim != 1 or val.ndim != 1:
             raise _Verdict(f"train_idx and val_idx must be 1-D arrays of indices, got shapes "
                            f"{train.shape} and {val.shape}.")
@@ -153,7 +175,7 @@ def check_train_val_split(fn: Callable) -> CheckResult:
     for n, val_size in cases:
         where = f"n={n}, val_size={val_size}"
         try:
-            train, val = call(n, val_size, 0)
+            train, val = split(n, val_size, 0)
             if len(val) != val_size or len(train) != n - val_size:
                 raise _Verdict(f"got {len(train)} training and {len(val)} validation indices, "
                                f"expected {n - val_size} and {val_size}.")
@@ -171,11 +193,11 @@ def check_train_val_split(fn: Callable) -> CheckResult:
                              or np.array_equal(np.sort(val), np.arange(val_size))):
                 raise _Verdict("the validation set is simply the last (or first) examples: "
                                "shuffle first, a file may be sorted by class or by writer.")
-            again_train, again_val = call(n, val_size, 0)
+            again_train, again_val = split(n, val_size, 0)
             if not (np.array_equal(again_val, val) and np.array_equal(again_train, train)):
                 raise _Verdict("the same seed gave two different splits; draw the randomness "
                                "from a generator made from the seed.")
-            _, other_val = call(n, val_size, 1)
+            _, other_val = split(n, val_size, 1)
             if n >= 100 and np.array_equal(np.sort(other_val), np.sort(val)):
                 raise _Verdict("seeds 0 and 1 gave the same split; the seed should choose the "
                                "shuffle.")
@@ -193,6 +215,7 @@ def _standardize_reference(train, test):
     return (train - mean) / std, (test - mean) / std
 
 
+@checker
 def check_standardize(fn: Callable) -> CheckResult:
     """Check ``fn(train, test) -> (train_std, test_std)``: both standardised with the mean and
     standard deviation of ``train`` (one number each, over all pixels), as floats.
