@@ -10,7 +10,6 @@ from __future__ import annotations
 import doctest
 import gzip
 import hashlib
-import http.server
 import io
 import os
 import pickle
@@ -20,13 +19,13 @@ import stat
 import subprocess
 import sys
 import tarfile
-import threading
 import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test__download import Server, body, stream  # the local HTTP server
 
 import cnnlib
 from cnnlib import data
@@ -98,88 +97,6 @@ def small(monkeypatch) -> Small:
     return small
 
 
-# A route answers one GET: it gets the request handler and writes the whole response.
-def body(payload: bytes, length: int | None = None):
-    def route(handler):
-        handler.send_response(200)
-        handler.send_header("Content-Length", str(len(payload) if length is None else length))
-        handler.end_headers()
-        handler.wfile.write(payload)
-
-    return route
-
-
-def redirect(location: str):
-    def route(handler):
-        handler.send_response(302)
-        handler.send_header("Location", location)
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
-
-    return route
-
-
-def stream(chunk: bytes, times: int, pause: float = 0.0):
-    """Send ``chunk`` ``times`` times without a Content-Length, pausing between them."""
-
-    def route(handler):
-        handler.send_response(200)
-        handler.send_header("Connection", "close")
-        handler.end_headers()
-        for _ in range(times):
-            handler.wfile.write(chunk)
-            handler.wfile.flush()
-            time.sleep(pause)
-
-    return route
-
-
-class Server:
-    """An HTTP(S) server on 127.0.0.1 in a thread; it shuts itself down after ``lifetime`` s.
-
-    ``routes`` maps a path to a route; other paths get 404. ``requests`` lists the paths asked.
-    """
-
-    def __init__(self, context=None, lifetime: float = 60.0):
-        self.routes, self.requests = {}, []
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                server.requests.append(self.path)
-                route = server.routes.get(self.path)
-                try:
-                    route(self) if route else self.send_error(404)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up, as it should
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        if context is not None:
-            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        scheme = "https" if context is not None else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-        self.watchdog = threading.Timer(lifetime, self.httpd.shutdown)
-        self.watchdog.daemon = True
-        self.watchdog.start()
-
-    def serve(self, small: Small, prefix: str = "/mnist/", *, tamper: bool = False) -> str:
-        for name, payload in small.gz.items():
-            if tamper:  # one bit flipped in the compressed data
-                payload = payload[:20] + bytes([payload[20] ^ 1]) + payload[21:]
-            self.routes[f"{prefix}{name}.gz"] = body(payload)
-        return self.url + prefix
-
-    def close(self) -> None:
-        self.watchdog.cancel()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def server():
     server = Server()
@@ -187,10 +104,19 @@ def server():
     server.close()
 
 
+def serve(server: Server, small: Small, prefix: str = "/mnist/", *, tamper: bool = False) -> str:
+    """Serve ``small``'s gz files under ``prefix``; return the mirror's base URL."""
+    for name, payload in small.gz.items():
+        if tamper:  # one bit flipped in the compressed data
+            payload = payload[:20] + bytes([payload[20] ^ 1]) + payload[21:]
+        server.routes[f"{prefix}{name}.gz"] = body(payload)
+    return server.url + prefix
+
+
 @pytest.fixture
 def mirror(server, small, monkeypatch) -> Server:
     """A local mirror serving ``small``'s gz files, the only one the loader knows."""
-    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", server.serve(small))
+    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", serve(server, small))
     return server
 
 
@@ -220,7 +146,6 @@ def listing(directory: Path) -> list[str]:
 needs_posix = pytest.mark.skipif(os.name == "nt", reason="POSIX processes and permissions")
 
 
-# --------------------------------------------------------------------------- loading files
 # --------------------------------------------------------------------------- loading files
 def test_load_mnist_reads_raw_idx_files(small, tmp_path):
     mnist = data.load_mnist(small.write(tmp_path / "d"), download=False)
@@ -426,7 +351,7 @@ def test_mirrors_default_to_the_known_list(monkeypatch):
 
 
 def test_download_falls_back_to_the_next_mirror_and_skips_a_dead_one(server, small, monkeypatch):
-    good = server.serve(small)
+    good = serve(server, small)
     monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", f" {server.url}/gone/ , {good}")
     data.load_mnist(progress=False)
     assert server.requests == ["/gone/train-images-idx3-ubyte.gz"] + [
@@ -435,7 +360,7 @@ def test_download_falls_back_to_the_next_mirror_and_skips_a_dead_one(server, sma
 
 
 def test_failed_mirror_is_reported_when_progress_is_on(server, small, monkeypatch, capsys):
-    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", f"{DEAD_MIRROR},{server.serve(small)}")
+    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", f"{DEAD_MIRROR},{serve(server, small)}")
     data.load_mnist(progress=True)
     assert f"{DEAD_MIRROR}train-images-idx3-ubyte.gz failed (URLError" in capsys.readouterr().err
 
@@ -472,7 +397,7 @@ def test_download_from_a_file_mirror(small, tmp_path, monkeypatch):
 
 
 def test_corrupted_download_is_not_left_behind(server, small, monkeypatch):
-    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", server.serve(small, tamper=True))
+    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", serve(server, small, tamper=True))
     with pytest.raises(
         data.MNISTDownloadError,
         match=r"/mnist/train-images-idx3-ubyte\.gz: ValueError: SHA256 hash of downloaded file",
@@ -534,62 +459,6 @@ def test_a_response_longer_than_the_known_size_is_cut_off(server, small, monkeyp
     assert listing(data.default_data_dir()) == []
 
 
-def test_an_announced_oversized_response_is_refused_before_reading(server, tmp_path):
-    server.routes["/huge.gz"] = body(b"", length=10**9)
-    http = data_downloader(max_bytes=1000)
-    with pytest.raises(ValueError, match="announces 1000000000 bytes, expected at most 1000"):
-        http(f"{server.url}/huge.gz", tmp_path / "out")
-
-
-def test_a_download_has_an_overall_deadline(server, tmp_path):
-    server.routes["/slow.gz"] = stream(b"x", times=200, pause=0.02)  # never silent for long
-    http = data_downloader(max_bytes=1000, timeout=1.0, deadline=0.5)
-    start = time.monotonic()
-    with pytest.raises(TimeoutError, match=r"took more than 0\.5 s in all"):
-        http(f"{server.url}/slow.gz", tmp_path / "out")
-    assert time.monotonic() - start < 1.5
-
-
-def test_a_redirect_within_http_is_followed(server, tmp_path):
-    server.routes["/moved.gz"] = redirect(f"{server.url}/here.gz")
-    server.routes["/here.gz"] = body(b"payload")
-    data_downloader(max_bytes=1000)(f"{server.url}/moved.gz", tmp_path / "out")
-    assert (tmp_path / "out").read_bytes() == b"payload"
-
-
-@pytest.fixture
-def tls(tmp_path):
-    """A self-signed certificate for 127.0.0.1: (server context, client context)."""
-    ssl = pytest.importorskip("ssl")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    try:
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-             "-keyout", str(key), "-out", str(cert)],
-            env={"PATH": "/usr/bin:/bin"}, capture_output=True, check=True, timeout=60,
-        )  # fmt: skip
-    except (OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"cannot make a certificate with openssl: {exc}")
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(cert, key)
-    return server_context, ssl.create_default_context(cafile=str(cert))
-
-
-def test_an_https_mirror_redirecting_to_http_is_refused(server, tls, tmp_path):
-    server_context, client_context = tls
-    secure = Server(server_context)
-    try:
-        secure.routes["/a.gz"] = redirect(f"{server.url}/a.gz")
-        server.routes["/a.gz"] = body(b"payload")
-        http = data_downloader(max_bytes=1000, context=client_context)
-        with pytest.raises(OSError, match=r"refused a redirect from https to http://127\.0\.0\.1"):
-            http(f"{secure.url}/a.gz", tmp_path / "out")
-    finally:
-        secure.close()
-    assert secure.requests == ["/a.gz"] and server.requests == []
-
-
 def test_a_gzip_bomb_never_reaches_memory(small, tmp_path):
     name = "train-labels-idx1-ubyte"
     folder = tmp_path / "d"
@@ -607,14 +476,6 @@ def test_a_gzip_bomb_never_reaches_memory(small, tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 4 << 20
-
-
-def data_downloader(**kwargs):
-    from cnnlib._download import HTTPDownloader
-
-    kwargs.setdefault("timeout", 5.0)
-    kwargs.setdefault("deadline", 10.0)
-    return HTTPDownloader(**kwargs)
 
 
 # --------------------------------------------------------------------------- the cache folder
