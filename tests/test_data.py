@@ -342,7 +342,7 @@ def test_download_from_a_local_mirror(mirror, small, capsys):
     np.testing.assert_array_equal(mnist.train_images, small.arrays["train-images-idx3-ubyte"])
     assert mirror.requests == [f"/mnist/{name}.gz" for name in NAMES]
     assert listing(data.default_data_dir()) == sorted(f"{name}.gz" for name in NAMES)
-    assert "t10k-labels-idx1-ubyte.gz" in capsys.readouterr().err  # the progress bar
+    assert "t10k-labels-idx1-ubyte.gz: 100%" in capsys.readouterr().err  # the progress bar
 
 
 def test_mirrors_default_to_the_known_list(monkeypatch):
