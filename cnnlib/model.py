@@ -110,8 +110,10 @@ class Sequential(Module):
         was_training = self.training
         self.eval()
         try:
-            parts = [softmax(self.forward(x[i : i + batch_size]), axis=1)
-                     for i in range(0, len(x), batch_size)]
+            parts = [
+                softmax(self.forward(x[i : i + batch_size]), axis=1)
+                for i in range(0, len(x), batch_size)
+            ]
         finally:
             self.train(was_training)
         if not parts:  # no examples: still the right number of columns
@@ -125,8 +127,11 @@ class Sequential(Module):
     # ------------------------------------------------------------------ parameters
     def named_parameters(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """``(name, param, grad)`` for every parameter; names as in PyTorch (``"0.weight"``)."""
-        return [(f"{i}.{key}", layer.params[key], layer.grads[key])
-                for i, layer in enumerate(self.layers) for key in layer.params]
+        return [
+            (f"{i}.{key}", layer.params[key], layer.grads[key])
+            for i, layer in enumerate(self.layers)
+            for key in layer.params
+        ]
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(param, grad)`` array pairs, for the optimisers (which update them in place)."""
@@ -218,9 +223,13 @@ def seed_network(rng=0, dtype=np.float32) -> Sequential:
     """
     g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     return Sequential(
-        Conv2d(1, 8, 5, rng=g, dtype=dtype), ReLU(),
-        Conv2d(8, 8, 5, rng=g, dtype=dtype), ReLU(),
-        MaxPool2d(2), Flatten(),
-        Linear(800, 128, rng=g, dtype=dtype), ReLU(),
+        Conv2d(1, 8, 5, rng=g, dtype=dtype),
+        ReLU(),
+        Conv2d(8, 8, 5, rng=g, dtype=dtype),
+        ReLU(),
+        MaxPool2d(2),
+        Flatten(),
+        Linear(800, 128, rng=g, dtype=dtype),
+        ReLU(),
         Linear(128, 10, rng=g, dtype=dtype),
     )

@@ -30,8 +30,15 @@ class History:
         ``e`` after epoch ``e``.
     """
 
-    history: dict[str, list[float]] = field(default_factory=lambda: {
-        "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "epoch_time": []})
+    history: dict[str, list[float]] = field(
+        default_factory=lambda: {
+            "loss": [],
+            "accuracy": [],
+            "val_loss": [],
+            "val_accuracy": [],
+            "epoch_time": [],
+        }
+    )
     epoch: list[int] = field(default_factory=list)
     batch_loss: list[float] = field(default_factory=list)
     snapshots: list[dict[str, np.ndarray]] = field(default_factory=list)
@@ -44,8 +51,10 @@ class History:
         """The epoch (1-based) with the lowest loss or highest accuracy for ``metric``."""
         values = self.history.get(metric)
         if not values:
-            raise ValueError(f"no values recorded for {metric!r}; recorded: "
-                             f"{[k for k, v in self.history.items() if v]}.")
+            raise ValueError(
+                f"no values recorded for {metric!r}; recorded: "
+                f"{[k for k, v in self.history.items() if v]}."
+            )
         pick = np.argmin if "loss" in metric else np.argmax
         return int(pick(values)) + 1
 
@@ -56,8 +65,10 @@ def accuracy(logits_or_labels: np.ndarray, labels: np.ndarray) -> float:
     if pred.ndim == 2:
         pred = pred.argmax(axis=1)
     if pred.shape != labels.shape:
-        raise ValueError(f"accuracy needs one prediction per label: got predictions of shape "
-                         f"{pred.shape} for labels of shape {labels.shape}.")
+        raise ValueError(
+            f"accuracy needs one prediction per label: got predictions of shape "
+            f"{pred.shape} for labels of shape {labels.shape}."
+        )
     return float(np.mean(pred == labels))
 
 
@@ -71,12 +82,16 @@ def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> np.ndarray:
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
-        raise ValueError(f"y_true and y_pred must be 1-D of equal length, got shapes "
-                         f"{y_true.shape} and {y_pred.shape}.")
+        raise ValueError(
+            f"y_true and y_pred must be 1-D of equal length, got shapes "
+            f"{y_true.shape} and {y_pred.shape}."
+        )
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if y.size and (y.min() < 0 or y.max() >= num_classes):
-            raise ValueError(f"{name} must lie in [0, {num_classes - 1}], got values from "
-                             f"{y.min()} to {y.max()}.")
+            raise ValueError(
+                f"{name} must lie in [0, {num_classes - 1}], got values from "
+                f"{y.min()} to {y.max()}."
+            )
     cm = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(cm, (y_true.astype(np.intp), y_pred.astype(np.intp)), 1)
     return cm
@@ -95,8 +110,9 @@ def _check_xy(x, y, what: str) -> None:
         raise ValueError(f"{what} is empty.")
 
 
-def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray,
-             batch_size: int = 1000) -> tuple[float, float]:
+def evaluate(
+    model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 1000
+) -> tuple[float, float]:
     """Mean loss and accuracy over ``(x, y)``, computed in batches (memory stays bounded)."""
     _check_xy(x, y, "evaluate")
     batch_size = _positive("batch_size", batch_size)
@@ -124,11 +140,21 @@ def _progress(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, unit="img", leave=True, mininterval=0.5)
 
 
-def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int = 1,
-        batch_size: int = 32, validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        seed: int | np.random.Generator | None = 0, snapshots: bool = False,
-        progress: bool = True,
-        on_epoch_end: Callable[[int, History], None] | None = None) -> History:
+def fit(
+    model,
+    loss_fn,
+    optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int = 1,
+    batch_size: int = 32,
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    seed: int | np.random.Generator | None = 0,
+    snapshots: bool = False,
+    progress: bool = True,
+    on_epoch_end: Callable[[int, History], None] | None = None,
+) -> History:
     """Train ``model`` with minibatch gradient descent.
 
     Each epoch visits every training example once, in a fresh order drawn from ``seed``: for
@@ -202,8 +228,11 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
                 if bar is not None:
                     bar.update(len(idx))
                     if b % 50 == 0 or b == num_batches - 1:
-                        bar.set_postfix(loss=f"{loss_sum / seen:.4f}",
-                                        acc=f"{correct / seen:.4f}", refresh=False)
+                        bar.set_postfix(
+                            loss=f"{loss_sum / seen:.4f}",
+                            acc=f"{correct / seen:.4f}",
+                            refresh=False,
+                        )
         finally:
             if bar is not None:
                 bar.close()

