@@ -155,3 +155,15 @@ def test_common_js_colour_maps_run_between_their_end_colours_white_at_zero():
     got = run_common_js("""console.log(JSON.stringify([COLOUR_MAPS.viridis.length,
         COLOUR_MAPS.viridis[0], COLOUR_MAPS.viridis[256], colourOf(0, -1, 1, "diverging")]));""")
     assert got == [257, [0x44, 0x01, 0x54], [0xfd, 0xe7, 0x25], [0xf7, 0xf7, 0xf7]]
+
+
+def test_pack_images_sends_float_digits_of_255ths_as_uint8():
+    pixels = np.array([[0, 7, 255]], dtype=np.uint8)
+    digits = (pixels / np.float32(255)).astype(np.float32)  # as cnnlib.to_float makes them
+    packed = base.pack_images(digits)
+    assert packed["dtype"] == "uint8"
+    np.testing.assert_allclose(base.unpack(packed), digits, rtol=1e-6)
+
+
+def test_pack_images_keeps_other_floats_as_float32():
+    assert base.pack_images(np.array([[0.1234567]]))["dtype"] == "float32"

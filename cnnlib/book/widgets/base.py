@@ -116,11 +116,19 @@ def unpack(packed: dict[str, Any]) -> np.ndarray:
 
 
 def pack_images(images: np.ndarray, original=None) -> dict[str, Any]:
-    """Images in [0, 1] for the page: exact uint8 pixels when ``original`` was uint8 (the page
-    multiplies by 1/255 as :func:`as_image_stack` divides by 255), else float32."""
-    if original is not None and np.asarray(original).dtype == np.uint8:
-        return pack(images, "uint8", scale=1 / 255)
-    return pack(images, "float32")
+    """Images in [0, 1] for the page, as small as exactness allows.
+
+    uint8 pixels (``original`` was uint8, or the values are multiples of 1/255 as
+    ``cnnlib.to_float`` makes them) travel as one byte each, with scale 1/255; anything else
+    as float32. The page gets the pixel values to float32 precision or better.
+    """
+    a = np.asarray(images, dtype=np.float64)
+    steps = a * 255.0
+    if (original is not None and np.asarray(original).dtype == np.uint8) or (
+            a.size and a.min() >= 0.0 and a.max() <= 1.0
+            and np.allclose(steps, np.rint(steps), rtol=0.0, atol=1e-4)):
+        return pack(a, "uint8", scale=1 / 255)
+    return pack(a, "float32")
 
 
 def kernel_rows(kernel) -> list[list[float]]:

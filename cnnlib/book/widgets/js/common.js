@@ -313,7 +313,7 @@ const CNNLIB_CSS = `
 .cnnlib-widget input[type=number] { width: 4.6em; }
 .cnnlib-widget .cnnlib-panels { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
 .cnnlib-widget .cnnlib-panel { margin: 0; }
-.cnnlib-widget .cnnlib-panel figcaption { font-size: 13px; margin-bottom: 0.2em; }
+.cnnlib-widget .cnnlib-panel figcaption { font-size: 13px; margin-bottom: 0.2em; color: #333; text-align: left; }
 .cnnlib-widget .cnnlib-info { margin-top: 0.4em; }
 .cnnlib-widget .cnnlib-kernel { display: grid; grid-template-columns: repeat(3, 4.8em); gap: 2px 4px; }
 .cnnlib-widget .cnnlib-big { font-size: 1.3em; font-weight: bold; color: #b35806; }
