@@ -64,7 +64,8 @@ function render({ model, el }) {
           label: `kernel ${kernel.map(formatNumber).join(", ")}` })),
       panel(`feature map ${out.h}×${out.w}`,
         drawArray(out.data, out.h, out.w, {
-          cmap: "diverging", vmin: lo, vmax: hi, cell: 7, colourBar: true,
+          cmap: "diverging", vmin: lo, vmax: hi, colourBar: true,
+          cell: Math.max(4, Math.min(24, Math.floor(196 / Math.max(out.h, out.w, 1)))),
           boxes: [{ top: 0, left: 0, height: 1, width: 1 }],
           label: `feature map, ${out.h} by ${out.w}, values from ${formatNumber(extent(out.data)[0])} to ${formatNumber(extent(out.data)[1])}` })),
     );

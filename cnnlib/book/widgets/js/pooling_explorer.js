@@ -81,8 +81,10 @@ function render({ model, el }) {
   });
   stride.input.addEventListener("input", () => send(model, "stride", Number(stride.input.value)));
   tied.input.addEventListener("change", () => {
-    if (tied.input.checked) model.set("stride", model.get("size"));
-    send(model, "tied", tied.input.checked);
+    const checked = tied.input.checked;
+    model.set("tied", checked);
+    if (checked) model.set("stride", model.get("size"));
+    model.save_changes();
   });
   for (const name of ["index", "kernel", "size", "stride", "tied", "mode"]) model.on(`change:${name}`, draw);
   draw();
