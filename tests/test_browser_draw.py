@@ -29,7 +29,8 @@ N_DIGITS = 256  # MNIST test digits in the forward-pass parity check
 REL_TOL = 1e-4  # max |logit_js - logit_numpy| / max |logit_numpy|, per digit
 
 HARNESS = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>draw_digit harness</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>draw_digit harness</title>
+<link rel="icon" href="data:,"></head>
 <body><main id="root"></main>
 <script type="module">
 class Model {
