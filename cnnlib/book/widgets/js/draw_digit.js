@@ -522,7 +522,11 @@ const drawDigitCore = (() => {
 
     function sync() {
       model.set("strokes", state.strokes.map((s) => s.map((p) => [p[0], p[1]])));
-      model.save_changes();
+      try {
+        model.save_changes(); // to the kernel, when there is one
+      } catch (_err) {
+        // a static page has no kernel to save to; the drawing works all the same
+      }
     }
 
     function point(event) {
