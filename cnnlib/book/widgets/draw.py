@@ -241,7 +241,7 @@ def _check_seed_network(model) -> None:
 
 
 def _pixels_to_json(value, _widget):
-    return None if value is None else pack(value, "float32")
+    return None if value is None else pack(value, dtype="float32")
 
 
 def _pixels_from_json(value, _widget):
@@ -286,7 +286,7 @@ class DrawDigit(BookWidget):
         self.model = copy.deepcopy(model).eval()  # a snapshot: the page's weights are fixed
         self.data: dict = {}
         state = self.model.state_dict()
-        super().__init__(weights={k: pack(v, "float32") for k, v in state.items()},
+        super().__init__(weights={k: pack(v, dtype="float32") for k, v in state.items()},
                          mean=float(mean), std=float(std), pen_radius=float(pen_radius),
                          **kwargs)
         self._recompute()
