@@ -45,11 +45,13 @@ clean:
 # the outputs of unchanged notebooks) and fails on any Sphinx warning; --keep-going lists them
 # all first. TOC=path/to/other_toc.yml builds another table of contents.
 TOC ?= _toc.yml
-WIDGET_ASSETS := _build/widget-assets/static/widgets/embed.js
+WIDGET_ASSETS := _build/widget-assets/static/web-assets.json
 
-# Pinned @jupyter-widgets/html-manager and MathJax from npm, served by the book itself.
-$(WIDGET_ASSETS): scripts/fetch_widget_assets.py
-	$(PYTHON) scripts/fetch_widget_assets.py
+# Pinned @jupyter-widgets/html-manager, require.js and MathJax from npm, and the front-end of the
+# installed anywidget, served by the book itself (run with the virtualenv's Python: the
+# anywidget version comes from there).
+$(WIDGET_ASSETS): scripts/fetch_widget_assets.py $(BIN)/.installed
+	$(BIN)/python scripts/fetch_widget_assets.py
 
 widget-assets: $(WIDGET_ASSETS)
 

@@ -1,10 +1,16 @@
-"""Fetch the browser scripts the book serves itself: the ipywidgets HTML manager and MathJax.
+"""Fetch the browser scripts the book serves itself: the widget manager, anywidget and MathJax.
 
-myst-nb and Sphinx load both from CDNs by default, so widgets and maths break offline. This
+myst-nb and Sphinx load them from CDNs by default, so widgets and maths break offline. This
 script writes a package.json with exact pins into a build folder, installs it with npm
 (``npm ci`` when a lock file from an earlier run is there), checks that the lock file resolved
 the pinned versions with the pinned tarball hashes, and copies the dist files into
 ``_build/widget-assets/static/``, which ``_config.yml`` lists in ``html_static_path``.
+
+The chapters' widgets are anywidgets. The page's widget manager (embed-amd.js, with require.js)
+loads a widget module from ``<cdn><name>@<version>/dist/index.js``; ``_config.yml`` points the
+cdn at ``_static/widgets/`` (see book/_static/widgets-cdn.js), so anywidget's front-end is copied
+there from the installed anywidget Python package (its ``nbextension/index.js`` is the AMD build
+that require.js loads; the npm package's dist/index.js is an ES module that does not).
 
 Nothing here is committed: package.json, package-lock.json and node_modules live under
 ``_build/widget-assets/``.
@@ -15,6 +21,7 @@ Nothing here is committed: package.json, package-lock.json and node_modules live
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -31,6 +38,11 @@ PINS = {
         "1.0.15",
         "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
     ),
+    # the AMD loader embed-amd.js needs to load widget modules that are not built in (anywidget)
+    "requirejs": (
+        "2.3.8",
+        "sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==",
+    ),
     "mathjax": (
         "3.2.2",
         "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
@@ -42,6 +54,10 @@ COPIES = [
     # embed.js bundles the core widgets and needs no require.js; webpack resolves its font
     # files relative to the script, so they sit beside it (browsers take woff2, else woff).
     ("@jupyter-widgets/html-manager", "dist/embed.js", "widgets/embed.js"),
+    # embed-amd.js: the same manager as an AMD module, which loads other widget modules
+    # (anywidget) through require.js; the pages load this one.
+    ("@jupyter-widgets/html-manager", "dist/embed-amd.js", "widgets/embed-amd.js"),
+    ("requirejs", "require.js", "widgets/require.js"),
     ("@jupyter-widgets/html-manager", "dist/embed.js.LICENSE.txt", "widgets/LICENSE.txt"),
     ("@jupyter-widgets/html-manager", "dist/*.woff2", "widgets/"),
     ("@jupyter-widgets/html-manager", "dist/*.woff", "widgets/"),
@@ -120,7 +136,35 @@ def copy_assets(workdir: Path, static: Path) -> None:
             else:
                 shutil.copy2(source, target)
     versions = {name: version for name, (version, _) in PINS.items()}
+    versions["anywidget"] = copy_anywidget(static / "widgets")
     (static / "web-assets.json").write_text(json.dumps(versions, indent=2) + "\n")
+
+
+def anywidget_frontend() -> tuple[Path, str]:
+    """(the AMD front-end of the installed anywidget, the version its widgets ask for)."""
+    spec = importlib.util.find_spec("anywidget")
+    if spec is None or spec.origin is None:
+        sys.exit("anywidget is not installed in this Python: run `make install` (or "
+                 f"{sys.executable} -m pip install -r requirements.txt) first")
+    package = Path(spec.origin).parent
+    # the version string the widget models carry, e.g. "~0.11.*"; read from the source, so
+    # this script does not import anywidget (and with it ipywidgets)
+    source = (package / "_version.py").read_text(encoding="utf-8")
+    namespace: dict = {}
+    exec(compile(source, str(package / "_version.py"), "exec"), namespace)  # noqa: S102
+    version = namespace.get("_ANYWIDGET_SEMVER_VERSION") or f"~{namespace['__version__']}"
+    return package / "nbextension" / "index.js", version
+
+
+def copy_anywidget(widgets_dir: Path) -> str:
+    """Copy anywidget's AMD front-end to widgets/anywidget@<version>/dist/index.js."""
+    source, version = anywidget_frontend()
+    if not source.exists():
+        sys.exit(f"{source} is missing: this anywidget has no AMD front-end to serve")
+    target = widgets_dir / f"anywidget@{version}" / "dist" / "index.js"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+    return version
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,14 +1,15 @@
 """Interactive widgets for the chapters, one module per chapter over a small base (``base``).
 
-Every helper returns the widget. Each widget is a :class:`FigureWidget`: a box of controls above
-an ``ipywidgets.Image`` holding a PNG rendered with matplotlib.
+Every helper returns the widget. The widgets are :class:`BookWidget` (anywidget): a small plain
+ES module in ``js/`` draws on the page and computes there what the reader changes, so the
+widgets work on the static book too. Their settings are traits: set ``widget.stride = 2`` from
+Python and the page redraws, and ``widget.data`` holds what cnnlib computes for the setting.
 
-For tests, every widget keeps the arrays it last drew in ``widget.data`` and its controls in
-``widget.controls`` (a dict of name -> ipywidgets control): set ``controls["stride"].value = 2``
-and the drawing (``widget.image.value``) and ``widget.data`` update at once.
+(Chapters not yet moved to :class:`BookWidget` use :class:`FigureWidget`: controls above a
+matplotlib PNG, with the controls in ``widget.controls``.)
 """
 
-from .base import PRESET_KERNELS, FigureWidget
+from .base import PRESET_KERNELS, BookWidget, FigureWidget, pack
 from .convolution import KernelExplorer, WindowExplainer, kernel_explorer, window_explainer
 from .fully_connected import (
     HiddenUnitExplorer,
@@ -22,7 +23,7 @@ from .softmax import DEFAULT_LOGITS, SoftmaxExplorer, show_predictions, softmax_
 from .training import digit_inspector, filter_evolution
 
 __all__ = [
-    "PRESET_KERNELS", "FigureWidget",
+    "PRESET_KERNELS", "BookWidget", "FigureWidget", "pack",
     "KernelExplorer", "WindowExplainer", "kernel_explorer", "window_explainer",
     "PoolingExplorer", "pooling_explorer",
     "HiddenUnitExplorer", "hidden_unit_explorer", "plot_decision_boundaries", "show_flatten",

@@ -1,9 +1,23 @@
-"""The shared base of the chapter widgets: a box of controls over a drawing, and helpers."""
+"""The shared base of the chapter widgets.
+
+:class:`BookWidget` is an anywidget: its front-end is a plain ES module (``js/common.js``
+followed by the widget's own file) that draws on the page, so the widget works in Jupyter and on
+the static book alike. Arrays travel to the page packed by :func:`pack`. Each subclass lists the
+traits its computation reads in ``_inputs`` and implements :meth:`BookWidget.compute`, which
+returns what cnnlib computes for the current setting; the result is kept in ``widget.data`` (on
+the Python side only) so that a test can set ``w.stride = 2`` and compare.
+
+:class:`FigureWidget` (controls over a matplotlib PNG) is the older base, kept until every
+chapter has moved to :class:`BookWidget`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+from pathlib import Path
+from typing import Any, ClassVar
 
+import anywidget
 import ipywidgets as widgets
 import matplotlib
 import matplotlib.pyplot as plt
@@ -20,10 +34,118 @@ from ..plots import (
     figure_to_png,
 )
 
-__all__ = ["FigureWidget", "frozen", "as_image_stack", "as_image", "check_index",
+__all__ = ["BookWidget", "pack", "unpack", "esm", "JS_DIR",
+           "FigureWidget", "frozen", "as_image_stack", "as_image", "check_index",
            "as_labels_or_none", "resolve_kernel", "feature_map", "pad2d", "outline",
            "signed_imshow", "plain_axes", "draw_padded_input", "CUSTOM", "WINDOW_COLOUR",
            "PRESET_KERNELS"]
+
+#: The folder of the front-ends: ``common.js`` and one ``<widget>.js`` per widget.
+JS_DIR = Path(__file__).resolve().parent / "js"
+_PACK_DTYPES = ("float32", "uint8")
+
+
+def esm(js: str) -> str:
+    """The self-contained ES module of a widget: ``common.js`` followed by ``js/<js>``.
+
+    One text, no imports: an ES module loaded from a blob URL cannot import relative files.
+    """
+    path = JS_DIR / js
+    if not path.is_file():
+        raise FileNotFoundError(f"no front-end {js!r} in {JS_DIR}; expected a file there.")
+    common = (JS_DIR / "common.js").read_text(encoding="utf-8")
+    return f"{common}\n// ---- {js}\n{path.read_text(encoding='utf-8')}"
+
+
+def pack(array, dtype: str = "float32", scale: float | None = None) -> dict[str, Any]:
+    """An array as a small JSON-able dict for the page: ``{"shape", "dtype", "b64"}``.
+
+    Parameters
+    ----------
+    array : array_like
+        Any shape; sent in C order.
+    dtype : {"float32", "uint8"}, default "float32"
+        The type on the wire. uint8 values must already lie in 0..255 unless ``scale`` is given.
+    scale : float, optional
+        Quantise: send ``round(array / scale)`` as uint8 and add ``"scale"``; the page
+        multiplies back (``unpack`` in common.js does). Only with ``dtype="uint8"``.
+
+    Returns
+    -------
+    dict
+        ``{"shape": [...], "dtype": dtype, "b64": base64 of the bytes}`` (+ ``"scale"``).
+
+    Examples
+    --------
+    >>> pack([[1, 2]], "uint8")
+    {'shape': [1, 2], 'dtype': 'uint8', 'b64': 'AQI='}
+    """
+    if dtype not in _PACK_DTYPES:
+        raise ValueError(f"dtype must be one of {_PACK_DTYPES}, got {dtype!r}.")
+    a = np.asarray(array)
+    if scale is not None:
+        if dtype != "uint8":
+            raise ValueError(f"scale quantises to uint8: pass dtype='uint8', got {dtype!r}.")
+        if not scale > 0:
+            raise ValueError(f"scale must be positive, got {scale!r}.")
+        a = np.rint(np.asarray(a, dtype=np.float64) / scale)
+    if dtype == "uint8" and a.size and (np.nanmin(a) < 0 or np.nanmax(a) > 255):
+        raise ValueError(
+            f"uint8 holds 0..255, got values in [{np.nanmin(a)}, {np.nanmax(a)}]; "
+            "pass scale= to quantise, or dtype='float32'."
+        )
+    raw = np.ascontiguousarray(a, dtype=np.dtype(dtype).newbyteorder("<"))
+    packed = {"shape": list(raw.shape), "dtype": dtype,
+              "b64": base64.b64encode(raw.tobytes()).decode("ascii")}
+    if scale is not None:
+        packed["scale"] = float(scale)
+    return packed
+
+
+def unpack(packed: dict[str, Any]) -> np.ndarray:
+    """The inverse of :func:`pack` (as the page sees it): float64 if scaled, else the dtype."""
+    try:
+        raw = base64.b64decode(packed["b64"])
+        a = np.frombuffer(raw, dtype=np.dtype(packed["dtype"]).newbyteorder("<"))
+        a = a.reshape(packed["shape"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"expected a dict made by pack(), got {packed!r:.80}: {error}") from None
+    return a * packed["scale"] if "scale" in packed else a.copy()
+
+
+class BookWidget(anywidget.AnyWidget):
+    """The base of every chapter widget: an anywidget whose page code draws what cnnlib computes.
+
+    Subclasses set ``_js`` (a file in ``js/``; ``_esm`` is built from it once, at class
+    creation), ``_inputs`` (the traits :meth:`compute` reads) and implement :meth:`compute`.
+    ``widget.data`` holds what :meth:`compute` returned for the current traits; it is refreshed
+    whenever one of ``_inputs`` changes, from Python or from the page.
+    """
+
+    _js: ClassVar[str] = ""
+    _inputs: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("_js"):
+            cls._esm = esm(cls._js)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.data: dict[str, Any] = {}
+        super().__init__(**kwargs)
+        if self._inputs:
+            self.observe(self._refresh, names=list(self._inputs))
+        self._refresh()
+
+    def _refresh(self, _change=None) -> None:
+        self.data = self.compute()
+
+    def compute(self) -> dict[str, Any]:
+        """What cnnlib computes for the current traits (arrays, shapes, values)."""
+        return {}
+
+
+# --- The older base: controls above a matplotlib PNG ------------------------------------
 
 
 class FigureWidget(widgets.VBox):
