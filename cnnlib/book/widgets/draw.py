@@ -13,7 +13,6 @@ the widget from Python: set ``widget.strokes`` or ``widget.pixels`` and read ``w
 
 from __future__ import annotations
 
-import base64
 import copy
 import math
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ import traitlets
 
 from cnnlib import seed_network, softmax
 
-from .base import BookWidget, pack
+from .base import BookWidget, pack, unpack
 
 __all__ = ["CANVAS", "PEN_RADIUS", "DrawDigit", "draw_digit", "preprocess_drawing", "rasterise"]
 
@@ -245,10 +244,7 @@ def _pixels_to_json(value, _widget):
 
 
 def _pixels_from_json(value, _widget):
-    if value is None:
-        return None
-    data = np.frombuffer(base64.b64decode(value["b64"]), dtype="<f4")
-    return data.reshape(value["shape"])
+    return None if value is None else unpack(value)
 
 
 class DrawDigit(BookWidget):
@@ -265,6 +261,7 @@ class DrawDigit(BookWidget):
     """
 
     _js = "draw_digit.js"
+    _inputs = ("strokes", "pixels", "pen_radius")
 
     weights = traitlets.Dict().tag(sync=True)
     mean = traitlets.Float(0.0).tag(sync=True)
@@ -284,12 +281,10 @@ class DrawDigit(BookWidget):
                 f"(prepare_mnist()'s data.mean and data.std); got mean={mean!r}, std={std!r}."
             )
         self.model = copy.deepcopy(model).eval()  # a snapshot: the page's weights are fixed
-        self.data: dict = {}
         state = self.model.state_dict()
         super().__init__(weights={k: pack(v, dtype="float32") for k, v in state.items()},
                          mean=float(mean), std=float(std), pen_radius=float(pen_radius),
                          **kwargs)
-        self._recompute()
 
     @traitlets.validate("strokes")
     def _valid_strokes(self, proposal):
@@ -315,11 +310,6 @@ class DrawDigit(BookWidget):
             raise ValueError(f"pen_radius must be in (0, {CANVAS / 4}] canvas pixels, got {r!r}.")
         return r
 
-    @traitlets.observe("strokes", "pixels", "pen_radius")
-    def _on_drawing(self, _change) -> None:
-        if hasattr(self, "model"):
-            self._recompute()
-
     def raster(self) -> np.ndarray:
         """The canvas ink (280, 280): ``pixels`` upsampled by repetition, strokes on top."""
         base = None
@@ -328,22 +318,22 @@ class DrawDigit(BookWidget):
             base = np.repeat(np.repeat(self.pixels.astype(np.float64), f, 0), f, 1)
         return rasterise(self.strokes, CANVAS, self.pen_radius, base)
 
-    def _recompute(self) -> None:
+    def compute(self) -> dict:
+        """What cnnlib computes for the current drawing (see the class docstring)."""
         raster = self.raster()
         image = _preprocess_raster(raster)
         x = ((image - self.mean) / self.std).astype(np.float32)[None, None]
         data = {"raster": raster, "image": image, "x": x}
         if not image.any():
             data.update(status="empty", prediction=None, logits=None, probabilities=None)
-            self.data = data
-            return
+            return data
         acts = [a for _, a in self.model.activations(x)]
         data.update({name: acts[i][0] for name, i in _LAYERS.items()})
         logits = acts[-1][0]
         probs = softmax(logits[None].astype(np.float64), axis=1)[0]
         data.update(status="ready", logits=logits, probabilities=probs,
                     prediction=int(np.argmax(probs)))
-        self.data = data
+        return data
 
 
 def draw_digit(model, mean: float, std: float, *, pen_radius: float = PEN_RADIUS) -> DrawDigit:
