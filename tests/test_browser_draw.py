@@ -13,18 +13,29 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from conftest import PageLog, free_port, offline_context, stop, wait_for_http, watch
+from conftest import (
+    BUILD_HTML,
+    PageLog,
+    free_port,
+    offline_context,
+    stop,
+    wait_for_http,
+    watch,
+)
 
 import cnnlib
 from cnnlib.book.widgets.draw import CANVAS, draw_digit, preprocess_drawing
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
+ROOT_SELECTOR = ".cnnlib-widget[data-widget=draw_digit]"
+STATIC_PAGE = "book/05a_draw_a_digit.html"  # the book's page, when `make book` built it
 N_DIGITS = 256  # MNIST test digits in the forward-pass parity check
 REL_TOL = 1e-4  # max |logit_js - logit_numpy| / max |logit_numpy|, per digit
 
@@ -113,14 +124,17 @@ def page(browser, harness_url):
 
 
 def prediction(page) -> str:
-    root = page.locator(".cnnlib-widget[data-widget=draw_digit]")
-    return root.get_attribute("data-prediction")
+    return page.locator(ROOT_SELECTOR).get_attribute("data-prediction")
+
+
+def wait_status(page, status: str) -> None:
+    page.wait_for_function(
+        f"() => document.querySelector('{ROOT_SELECTOR}')?.dataset.status === '{status}'",
+        timeout=10_000)
 
 
 def wait_ready(page) -> None:
-    page.wait_for_function(
-        "() => document.querySelector('.cnnlib-widget').dataset.status === 'ready'",
-        timeout=10_000)
+    wait_status(page, "ready")
 
 
 def pad_box(page) -> dict:
@@ -199,7 +213,7 @@ def test_widget_on_pixels_matches_python_widget(page, widget, data):
             requestAnimationFrame(() => requestAnimationFrame(done));  // after the redraw
         })""", widget.get_state()["pixels"])
         assert prediction(page) == str(widget.data["prediction"])
-        logits = np.array(json.loads(page.locator(".cnnlib-widget").get_attribute("data-logits")))
+        logits = np.array(json.loads(page.locator(ROOT_SELECTOR).get_attribute("data-logits")))
         expected = widget.data["logits"].astype(np.float64)
         assert np.abs(logits - expected).max() / np.abs(expected).max() < REL_TOL
 
@@ -236,7 +250,7 @@ def test_mouse_strokes_reach_the_model_and_agree_with_python(page, widget):
     assert len(strokes) == 1 and len(strokes[0]) > 40
     widget.pixels, widget.strokes = None, strokes
     assert prediction(page) == str(widget.data["prediction"])
-    probs = json.loads(page.locator(".cnnlib-widget").get_attribute("data-probabilities"))
+    probs = json.loads(page.locator(ROOT_SELECTOR).get_attribute("data-probabilities"))
     np.testing.assert_allclose(probs, widget.data["probabilities"], atol=1e-5)
 
 
@@ -261,8 +275,7 @@ def test_clear_button_empties_the_drawing(page):
     drag(page, [(140, 40), (140, 240)])
     wait_ready(page)
     page.get_by_role("button", name="Clear").click()
-    page.wait_for_function(
-        "() => document.querySelector('.cnnlib-widget').dataset.status === 'empty'")
+    wait_status(page, "empty")
     assert prediction(page) == ""
     assert page.evaluate("() => model.get('strokes')") == []
     assert "Draw a digit" in page.locator(".dd-status").inner_text()
@@ -273,8 +286,7 @@ def test_clear_works_from_the_keyboard(page):
     wait_ready(page)
     page.get_by_role("button", name="Clear").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "() => document.querySelector('.cnnlib-widget').dataset.status === 'empty'")
+    wait_status(page, "empty")
     assert prediction(page) == ""
 
 
@@ -282,8 +294,7 @@ def test_delete_key_on_the_canvas_clears(page):
     drag(page, [(140, 40), (140, 240)])
     wait_ready(page)
     page.locator("canvas.dd-pad").press("Delete")
-    page.wait_for_function(
-        "() => document.querySelector('.cnnlib-widget').dataset.status === 'empty'")
+    wait_status(page, "empty")
 
 
 def test_every_control_is_labelled(page):
@@ -292,3 +303,30 @@ def test_every_control_is_labelled(page):
     page.get_by_label("Example:").select_option("7")
     wait_ready(page)
     assert prediction(page) == "7"
+
+
+@pytest.mark.skipif(not (BUILD_HTML / STATIC_PAGE).exists(),
+                    reason=f"{STATIC_PAGE} is not built: run `make book` first")
+def test_static_book_page_reads_a_drawn_one(book_url, offline_page):
+    """On the built page, without a kernel and offline, the widget draws and predicts."""
+    page, log = offline_page
+    page.goto(book_url + STATIC_PAGE, wait_until="load")
+    page.locator(ROOT_SELECTOR).wait_for(timeout=60_000)
+    wait_ready(page)  # the notebook left a 7 drawn
+    page.get_by_role("button", name="Clear").click()
+    wait_status(page, "empty")
+    page.locator("canvas.dd-pad").scroll_into_view_if_needed()
+    drag(page, [(140, 40), (138, 140), (136, 240)])
+    wait_ready(page)
+    assert prediction(page) == "1"
+    # the widget manager's icon fonts are the book's assets (tests/test_browser.py checks them)
+    problems = [p for p in log.problems()
+                if not re.search(r"/@jupyter-widgets/html-manager/dist/\w+\.(woff2?|ttf)", p)]
+    assert not problems, problems
+
+
+@pytest.mark.skipif(not (BUILD_HTML / STATIC_PAGE).exists(),
+                    reason=f"{STATIC_PAGE} is not built: run `make book` first")
+def test_static_book_page_fits_the_budget():
+    size = (BUILD_HTML / STATIC_PAGE).stat().st_size
+    assert size < 2.5e6, f"{STATIC_PAGE} is {size / 1e6:.2f} MB"
