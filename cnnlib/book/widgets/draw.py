@@ -205,6 +205,10 @@ def preprocess_drawing(drawing, *, size: int = CANVAS,
     size, pen_radius
         The canvas and pen for strokes.
 
+    Shape
+    -----
+    drawing (H, W) or strokes -> (28, 28)
+
     Returns
     -------
     ndarray, shape (28, 28), float64
