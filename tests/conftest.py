@@ -37,6 +37,19 @@ CHROMIUM_ARGS = [
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
+def fake_digits(n: int = 5, seed: int = 0):
+    """Small stand-ins for MNIST test digits: uint8 strokes on a 28x28 canvas, (n, 28, 28)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, 28, 28), dtype=np.uint8)
+    for i in range(n):
+        r, c = rng.integers(4, 20, size=2)
+        images[i, r : r + 6, c : c + 2] = 255
+        images[i, r + 2, c - 3 : c + 5] = 200
+    return images
+
+
 def free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))

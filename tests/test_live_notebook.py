@@ -2,7 +2,8 @@
 
 JupyterLab runs on 127.0.0.1 with a token, on a temporary copy of the notebook (outputs never
 reach the committed file). Chromium opens the notebook, runs every cell from the Run menu, moves
-the first slider of the kernel explorer and checks that the picture of the widget changes.
+the first slider of the first cnnlib widget (an anywidget; the kernel explorer in chapter 1) with
+the keyboard and checks that the picture of the widget changes.
 LIVE_NOTEBOOK=book/other.ipynb tests another notebook.
 """
 
@@ -24,10 +25,8 @@ from conftest import ROOT, PageLog, free_port, offline_context, stop, wait_for_h
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 NOTEBOOK = ROOT / os.environ.get("LIVE_NOTEBOOK", "book/01_convolution.ipynb")
-EXPLORER_SELECTORS = (
-    ".jp-OutputArea .jupyter-widgets:has(.widget-dropdown):has(.widget-slider):has(img)",
-    ".jp-OutputArea .jupyter-widgets:has(.widget-slider):has(img)",
-)
+# the first cnnlib widget (anywidget) with a slider: the kernel explorer in chapter 1
+WIDGET_SELECTOR = ".jp-OutputArea .cnnlib-widget:has(input[type=range])"
 RUN_TIMEOUT_MS = 600_000  # running every cell of the chapter
 CHANGE_TIMEOUT_MS = 60_000  # one widget update
 # JupyterLab settings for a quiet first start: no news prompt, no update check.
@@ -38,13 +37,18 @@ LAB_SETTINGS = {
     },
 }
 
-# A hash of the bytes behind an <img> (data:, blob: or http: src): changes when the picture does.
-IMAGE_DIGEST_JS = """async (img) => {
-    if (!img.complete || img.naturalWidth === 0) return null;
-    const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+# A hash of what the widget's canvases show: changes when the picture does.
+CANVAS_DIGEST_JS = """(root) => {
+    const canvases = Array.from(root.querySelectorAll('canvas'));
+    if (!canvases.length) return null;
     let h = 2166136261;
-    for (const b of bytes) { h ^= b; h = Math.imul(h, 16777619) >>> 0; }
-    return `${bytes.length}:${h}`;
+    for (const canvas of canvases) {
+        for (const ch of canvas.toDataURL()) {
+            h ^= ch.charCodeAt(0);
+            h = Math.imul(h, 16777619) >>> 0;
+        }
+    }
+    return `${canvases.length}:${h}`;
 }"""
 
 
@@ -117,28 +121,26 @@ def wait_for_kernel(page, lab, timeout: float = 120) -> None:
     raise TimeoutError(f"no idle, connected kernel after {timeout} s: {kernels}")
 
 
-def digest(page, img) -> str | None:
-    return page.evaluate(IMAGE_DIGEST_JS, img.element_handle())
+def digest(page, root) -> str | None:
+    return page.evaluate(CANVAS_DIGEST_JS, root.element_handle())
 
 
-def wait_for_new_digest(page, img, before: str, timeout_ms: int) -> str | None:
+def wait_for_new_digest(page, root, before: str, timeout_ms: int) -> str | None:
     deadline = time.monotonic() + timeout_ms / 1000
     while time.monotonic() < deadline:
-        now = digest(page, img)
+        now = digest(page, root)
         if now is not None and now != before:
             return now
         page.wait_for_timeout(250)
     return None
 
 
-def move_slider(page, slider) -> None:
-    """Move an ipywidgets slider the way a reader does: grab the handle, press arrow keys."""
-    handle = slider.locator(".noUi-handle").first
-    handle.scroll_into_view_if_needed()
-    handle.click()
-    for _ in range(3):
-        handle.press("ArrowRight")
-        page.wait_for_timeout(100)
+def move_slider(slider, key: str = "ArrowRight", times: int = 3) -> None:
+    """Move a native range input the way a reader does with the keyboard."""
+    slider.scroll_into_view_if_needed()
+    slider.focus()
+    for _ in range(times):
+        slider.press(key)
 
 
 def test_kernel_explorer_updates_its_picture(browser, lab, artifacts_dir):
@@ -171,32 +173,20 @@ def test_kernel_explorer_updates_its_picture(browser, lab, artifacts_dir):
         errors = page.locator(".jp-OutputArea-output", has_text="Traceback")
         assert errors.count() == 0, errors.first.inner_text()[:2000]
 
-        # the kernel explorer: the outermost widget box with a preset drop-down, a slider and
-        # an image (or, in a notebook without one, with a slider and an image)
-        box = None
-        for selector in EXPLORER_SELECTORS:
-            candidates = page.locator(selector)
-            if candidates.count():
-                box = candidates.first  # document order: an outer box precedes its children
-                break
-        assert box is not None, "no widget with a slider and an image in the notebook"
-        box.wait_for(state="visible")
-        slider = box.locator(".jupyter-widgets.widget-slider").first
-        img = box.locator(".jupyter-widgets img, img.jupyter-widgets").first
-        img.scroll_into_view_if_needed()
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                               arg=img.element_handle())
-        before = digest(page, img)
-        assert before is not None, "the widget's image did not load"
+        # the first cnnlib widget with a slider (the kernel explorer in chapter 1)
+        box = page.locator(WIDGET_SELECTOR).first
+        box.wait_for(state="visible", timeout=60_000)
+        slider = box.locator("input[type=range]").first
+        page.wait_for_function("el => el.dataset.state !== undefined", arg=box.element_handle())
+        before = digest(page, box)
+        assert before is not None, "the widget drew no picture"
         box.screenshot(path=str(artifacts_dir / "live_widget_before.png"))
 
-        move_slider(page, slider)
-        after = wait_for_new_digest(page, img, before, CHANGE_TIMEOUT_MS)
+        move_slider(slider)
+        after = wait_for_new_digest(page, box, before, CHANGE_TIMEOUT_MS)
         if after is None:  # a slider at its maximum does not move right: try the other way
-            handle = slider.locator(".noUi-handle").first
-            for _ in range(6):
-                handle.press("ArrowLeft")
-            after = wait_for_new_digest(page, img, before, CHANGE_TIMEOUT_MS)
+            move_slider(slider, "ArrowLeft", 6)
+            after = wait_for_new_digest(page, box, before, CHANGE_TIMEOUT_MS)
         box.screenshot(path=str(artifacts_dir / "live_widget_after.png"))
         assert after is not None, "moving the slider did not change the widget's picture"
         assert after != before

@@ -17,7 +17,7 @@ from .fully_connected import (
     plot_decision_boundaries,
     show_flatten,
 )
-from .making_it_fast import im2col_explorer
+from .making_it_fast import Im2colExplorer, im2col_explorer
 from .pooling import PoolingExplorer, pooling_explorer
 from .softmax import DEFAULT_LOGITS, SoftmaxExplorer, show_predictions, softmax_explorer
 from .training import digit_inspector, filter_evolution
@@ -28,5 +28,5 @@ __all__ = [
     "PoolingExplorer", "pooling_explorer",
     "HiddenUnitExplorer", "hidden_unit_explorer", "plot_decision_boundaries", "show_flatten",
     "DEFAULT_LOGITS", "SoftmaxExplorer", "show_predictions", "softmax_explorer",
-    "digit_inspector", "filter_evolution", "im2col_explorer",
+    "digit_inspector", "filter_evolution", "Im2colExplorer", "im2col_explorer",
 ]

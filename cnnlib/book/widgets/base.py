@@ -22,6 +22,7 @@ import ipywidgets as widgets
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import traitlets
 from matplotlib.patches import Rectangle
 
 from cnnlib import (
@@ -34,7 +35,8 @@ from ..plots import (
     figure_to_png,
 )
 
-__all__ = ["BookWidget", "pack", "unpack", "esm", "JS_DIR",
+__all__ = ["BookWidget", "pack", "unpack", "esm", "JS_DIR", "pack_images", "kernel_rows",
+           "check_int",
            "FigureWidget", "frozen", "as_image_stack", "as_image", "check_index",
            "as_labels_or_none", "resolve_kernel", "feature_map", "pad2d", "outline",
            "signed_imshow", "plain_axes", "draw_padded_input", "CUSTOM", "WINDOW_COLOUR",
@@ -111,6 +113,35 @@ def unpack(packed: dict[str, Any]) -> np.ndarray:
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"expected a dict made by pack(), got {packed!r:.80}: {error}") from None
     return a * packed["scale"] if "scale" in packed else a.copy()
+
+
+def pack_images(images: np.ndarray, original=None) -> dict[str, Any]:
+    """Images in [0, 1] for the page, as small as exactness allows.
+
+    uint8 pixels (``original`` was uint8, or the values are multiples of 1/255 as
+    ``cnnlib.to_float`` makes them) travel as one byte each, with scale 1/255; anything else
+    as float32. The page gets the pixel values to float32 precision or better.
+    """
+    a = np.asarray(images, dtype=np.float64)
+    steps = a * 255.0
+    if (original is not None and np.asarray(original).dtype == np.uint8) or (
+            a.size and a.min() >= 0.0 and a.max() <= 1.0
+            and np.allclose(steps, np.rint(steps), rtol=0.0, atol=1e-4)):
+        return pack(a, "uint8", scale=1 / 255)
+    return pack(a, "float32")
+
+
+def kernel_rows(kernel) -> list[list[float]]:
+    """A 2-D array as a list of rows of floats (a JSON-able trait value)."""
+    return [[float(v) for v in row] for row in np.asarray(kernel, dtype=np.float64)]
+
+
+def check_int(name: str, value, allowed: range) -> int:
+    """``value`` as an int if it is an integer in ``allowed``, else a TraitError saying so."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value not in allowed:
+        raise traitlets.TraitError(
+            f"{name} must be an integer in {allowed.start}..{allowed.stop - 1}, got {value!r}.")
+    return int(value)
 
 
 class BookWidget(anywidget.AnyWidget):

@@ -24,35 +24,15 @@ from .base import (
     as_image_stack,
     as_labels_or_none,
     check_index,
+    check_int,
     feature_map,
-    pack,
+    kernel_rows,
+    pack_images,
     pad2d,
     resolve_kernel,
 )
 
 __all__ = ["KernelExplorer", "kernel_explorer", "WindowExplainer", "window_explainer"]
-
-
-def pack_images(images: np.ndarray, uint8: bool) -> dict[str, Any]:
-    """Digits for the page: exact uint8 pixels (the page divides by 255) or float32."""
-    if uint8:
-        return pack(images, "uint8", scale=1 / 255)
-    return pack(images, "float32")
-
-
-def _is_uint8(a) -> bool:
-    return np.asarray(a).dtype == np.uint8
-
-
-def _int_in(name: str, value, allowed: range) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value not in allowed:
-        raise traitlets.TraitError(
-            f"{name} must be an integer in {allowed.start}..{allowed.stop - 1}, got {value!r}.")
-    return int(value)
-
-
-def kernel_rows(kernel: np.ndarray) -> list[list[float]]:
-    return [[float(v) for v in row] for row in np.asarray(kernel, dtype=np.float64)]
 
 
 class KernelExplorer(BookWidget):
@@ -84,7 +64,7 @@ class KernelExplorer(BookWidget):
             raise ValueError(f"padding must be 0, 1 or 2, got {padding!r}.")
         preset, values = resolve_kernel(kernel, size=3)
         super().__init__(
-            images=pack_images(self._images, _is_uint8(images)),
+            images=pack_images(self._images, images),
             labels=[] if self._labels is None else [int(v) for v in self._labels],
             presets={name: kernel_rows(k) for name, k in PRESET_KERNELS.items()},
             index=index, preset=preset, kernel=kernel_rows(values), stride=stride,
@@ -92,15 +72,15 @@ class KernelExplorer(BookWidget):
 
     @traitlets.validate("index")
     def _check_index(self, proposal):
-        return _int_in("index", proposal["value"], range(len(self._images)))
+        return check_int("index", proposal["value"], range(len(self._images)))
 
     @traitlets.validate("stride")
     def _check_stride(self, proposal):
-        return _int_in("stride", proposal["value"], range(1, 4))
+        return check_int("stride", proposal["value"], range(1, 4))
 
     @traitlets.validate("padding")
     def _check_padding(self, proposal):
-        return _int_in("padding", proposal["value"], range(0, 3))
+        return check_int("padding", proposal["value"], range(0, 3))
 
     @traitlets.validate("kernel")
     def _check_kernel(self, proposal):
@@ -218,17 +198,17 @@ class WindowExplainer(BookWidget):
                     0 <= value < size):
                 raise ValueError(f"{name} must be an output position in 0..{size - 1}, "
                                  f"got {value!r}.")
-        super().__init__(image=pack_images(self._image, _is_uint8(image)),
+        super().__init__(image=pack_images(self._image, image),
                          kernel=kernel_rows(self._kernel), preset=preset, stride=stride,
                          padding=padding, row=int(row), col=int(col))
 
     @traitlets.validate("row")
     def _check_row(self, proposal):
-        return _int_in("row", proposal["value"], range(self._out_shape[0]))
+        return check_int("row", proposal["value"], range(self._out_shape[0]))
 
     @traitlets.validate("col")
     def _check_col(self, proposal):
-        return _int_in("col", proposal["value"], range(self._out_shape[1]))
+        return check_int("col", proposal["value"], range(self._out_shape[1]))
 
     def compute(self) -> dict[str, Any]:
         k, s, p = self._kernel.shape[0], self.stride, self.padding

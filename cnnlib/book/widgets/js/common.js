@@ -86,11 +86,12 @@ function hexToRgb(hex) {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
-/** A 256-entry lookup table interpolated linearly between evenly spaced anchor colours. */
+/** A 257-entry lookup table interpolated linearly between evenly spaced anchor colours (257:
+ * the middle entry is the middle anchor exactly, white at 0 for a diverging map). */
 function makeColourMap(anchors) {
   const rgb = anchors.map(hexToRgb), table = [];
-  for (let i = 0; i < 256; i++) {
-    const t = (i / 255) * (rgb.length - 1), a = Math.min(Math.floor(t), rgb.length - 2), f = t - a;
+  for (let i = 0; i <= 256; i++) {
+    const t = (i / 256) * (rgb.length - 1), a = Math.min(Math.floor(t), rgb.length - 2), f = t - a;
     table.push(rgb[a].map((v, ch) => Math.round(v + f * (rgb[a + 1][ch] - v))));
   }
   return table;
@@ -111,7 +112,7 @@ const COLOUR_MAPS = {
 function colourOf(v, vmin, vmax, cmap = "viridis") {
   const table = COLOUR_MAPS[cmap];
   const t = vmax > vmin ? (v - vmin) / (vmax - vmin) : 0.5;
-  return table[Math.max(0, Math.min(255, Math.round(t * 255)))];
+  return table[Math.max(0, Math.min(256, Math.round(t * 256)))];
 }
 
 /** Symmetric limits for a signed array: [-m, m] with m the largest |value| (1 if all zero). */
@@ -126,7 +127,8 @@ function symmetricLimits(data) {
 /**
  * Draw an (h, w) array as coloured cells on a new canvas and return it.
  * opts: cmap, vmin, vmax, cell (pixels per value), colourBar (true: a bar with its limits on the
- * right), boxes ([{top, left, height, width, colour, dash}]), numbers (write each value),
+ * right), boxes ([{top, left, height, width, colour, dash}] outlines, or {.., fill, hatch} areas),
+ * numbers (write each value),
  * label (aria-label of the canvas).
  */
 function drawArray(data, h, w, opts = {}) {
@@ -165,6 +167,26 @@ function drawArray(data, h, w, opts = {}) {
   ctx.lineWidth = 1;
   ctx.strokeRect(0, 0, w * cell, h * cell);
   for (const box of opts.boxes || []) {
+    if (box.fill || box.hatch) {  // a shaded or hatched area (e.g. what no window reads)
+      const [x, y, bw, bh] = [box.left * cell, box.top * cell, box.width * cell, box.height * cell];
+      if (box.fill) { ctx.fillStyle = box.fill; ctx.fillRect(x, y, bw, bh); }
+      if (box.hatch) {
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(x, y, bw, bh);
+        ctx.clip();
+        ctx.strokeStyle = box.hatch === true ? "#fff" : box.hatch;
+        ctx.lineWidth = 1.2;
+        for (let d = -bh; d < bw; d += 6) {
+          ctx.beginPath();
+          ctx.moveTo(x + d, y + bh);
+          ctx.lineTo(x + d + bh, y);
+          ctx.stroke();
+        }
+        ctx.restore();
+      }
+      continue;
+    }
     ctx.strokeStyle = box.colour || "#e66101";
     ctx.lineWidth = box.lineWidth || 2.5;
     ctx.setLineDash(box.dash ? [5, 3] : []);
@@ -291,7 +313,7 @@ const CNNLIB_CSS = `
 .cnnlib-widget input[type=number] { width: 4.6em; }
 .cnnlib-widget .cnnlib-panels { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
 .cnnlib-widget .cnnlib-panel { margin: 0; }
-.cnnlib-widget .cnnlib-panel figcaption { font-size: 13px; margin-bottom: 0.2em; }
+.cnnlib-widget .cnnlib-panel figcaption { font-size: 13px; margin-bottom: 0.2em; color: #333; text-align: left; }
 .cnnlib-widget .cnnlib-info { margin-top: 0.4em; }
 .cnnlib-widget .cnnlib-kernel { display: grid; grid-template-columns: repeat(3, 4.8em); gap: 2px 4px; }
 .cnnlib-widget .cnnlib-big { font-size: 1.3em; font-weight: bold; color: #b35806; }
