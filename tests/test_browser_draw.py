@@ -162,6 +162,24 @@ def test_forward_pass_matches_cnnlib(page, model, data):
     assert rel.max() < REL_TOL
 
 
+def test_forward_pass_is_float64_exact(page, model, data):
+    """The page keeps activations in float64: it matches cnnlib run in float64 to rounding."""
+    net64 = cnnlib.seed_network(rng=0, dtype=np.float64)
+    net64.load_state_dict(model.state_dict())
+    x = data.x_test[:32]
+    expected = net64.eval().forward(x.astype(np.float64))
+    got = np.array(page.evaluate(
+        """([packed, n]) => {
+            const net = drawDigit.loadWeights(model.get("weights"));
+            const all = drawDigit.unpack({ shape: [n, 784], dtype: "float32", b64: packed });
+            return Array.from({ length: n }, (_, i) =>
+                drawDigit.forward(net, all.data.subarray(784 * i, 784 * (i + 1))).logits);
+        }""", [b64(x), len(x)]))
+    rel = np.abs(got - expected).max(axis=1) / np.abs(expected).max(axis=1)
+    print(f"\nfloat64 forward parity on {len(x)} digits: max relative difference {rel.max():.1e}")
+    assert rel.max() < 1e-12
+
+
 SYNTHETIC = {
     "vertical stroke": [[(150, 45), (140, 235)]],
     "ellipse": [[(140 + 55 * math.sin(a), 140 - 85 * math.cos(a))

@@ -173,11 +173,14 @@ const drawDigitCore = (() => {
   }
 
   // ------------------------------------------------------------------ the network
+  // Activations are kept in float64 (the weights and the input are float32, as in cnnlib), so
+  // the page's arithmetic is the exact reference that cnnlib's float32 matrix products approach.
+
   // Valid cross-correlation, stride 1, as cnnlib.Conv2d: x (c, h, w), weight (o, c, k, k).
   function conv2d(x, c, h, w, weight, bias, o, k) {
     const oh = h - k + 1;
     const ow = w - k + 1;
-    const out = new Float32Array(o * oh * ow);
+    const out = new Float64Array(o * oh * ow);
     for (let f = 0; f < o; f++) {
       for (let y = 0; y < oh; y++) {
         for (let xx = 0; xx < ow; xx++) {
@@ -197,7 +200,7 @@ const drawDigitCore = (() => {
   }
 
   function relu(x) {
-    const out = new Float32Array(x.length);
+    const out = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
     return out;
   }
@@ -205,7 +208,7 @@ const drawDigitCore = (() => {
   function maxpool2(x, c, h, w) {
     const oh = Math.floor(h / 2);
     const ow = Math.floor(w / 2);
-    const out = new Float32Array(c * oh * ow);
+    const out = new Float64Array(c * oh * ow);
     for (let ch = 0; ch < c; ch++) {
       for (let y = 0; y < oh; y++) {
         for (let xx = 0; xx < ow; xx++) {
@@ -221,7 +224,7 @@ const drawDigitCore = (() => {
   function linear(x, weight, bias) {
     const n = bias.length;
     const m = x.length;
-    const out = new Float32Array(n);
+    const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let s = bias[i];
       for (let j = 0; j < m; j++) s += weight[i * m + j] * x[j];
@@ -387,7 +390,7 @@ const drawDigitCore = (() => {
       "aria-describedby": `${id}-status`,
     });
     const clear = element("button", { type: "button", text: "Clear" });
-    const pick = element("select", { id: `${id}-example` }, [
+    const pick = element("select", { id: `${id}-example`, "data-control": "example" }, [
       element("option", { value: "", text: "(choose)" }),
       ...["0", "1", "7"].map((d) => element("option", { value: d, text: `a drawn ${d}` })),
     ]);
@@ -458,7 +461,16 @@ const drawDigitCore = (() => {
       });
     }
 
+    // What was drawn, for tests and curious readers (data-state, as every cnnlib widget).
+    function publish(extra) {
+      root.dataset.state = JSON.stringify({
+        example: pick.value, strokes: state.strokes, pixels: state.pixels !== null, ...extra,
+      });
+    }
+
     function showEmpty(message, isError = false) {
+      publish({ status: isError ? "error" : "empty", prediction: null, probabilities: null,
+                logits: null });
       root.dataset.prediction = "";
       root.dataset.probabilities = "[]";
       root.dataset.logits = "[]";
@@ -511,6 +523,7 @@ const drawDigitCore = (() => {
       showLayer("conv1", out.conv1);
       showLayer("conv2", out.conv2);
       showLayer("pooled", out.pooled);
+      publish({ status: "ready", prediction: best, probabilities: probs, logits: out.logits });
       root.dataset.prediction = String(best);
       root.dataset.probabilities = JSON.stringify(probs);
       root.dataset.logits = JSON.stringify(out.logits);
@@ -546,6 +559,7 @@ const drawDigitCore = (() => {
           // a synthetic pointer cannot be captured; drawing still works
         }
       }
+      pick.value = ""; // the drawing is the reader's own now
       state.drawing = [point(event)];
       state.strokes.push(state.drawing);
       drawStroke(state.raster, size, state.drawing, model.get("pen_radius"));
