@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import re
 import subprocess
 import sys
 
@@ -337,10 +336,7 @@ def test_static_book_page_reads_a_drawn_one(book_url, offline_page):
     drag(page, [(140, 40), (138, 140), (136, 240)])
     wait_ready(page)
     assert prediction(page) == "1"
-    # the widget manager's icon fonts are the book's assets (tests/test_browser.py checks them)
-    problems = [p for p in log.problems()
-                if not re.search(r"/@jupyter-widgets/html-manager/dist/\w+\.(woff2?|ttf)", p)]
-    assert not problems, problems
+    assert not log.problems(), log.problems()
 
 
 @pytest.mark.skipif(not (BUILD_HTML / STATIC_PAGE).exists(),
