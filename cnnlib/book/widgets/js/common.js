@@ -279,6 +279,8 @@ function checkbox(name, text, checked) {
 function widgetRoot(root, name) {
   root.classList.add("cnnlib-widget");
   root.dataset.widget = name;
+  // in JupyterLab, keys pressed in the widget go to its controls, not to notebook shortcuts
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
   if (!document.getElementById("cnnlib-widget-style")) {
     const style = document.createElement("style");
     style.id = "cnnlib-widget-style";

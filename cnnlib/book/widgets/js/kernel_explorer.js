@@ -56,15 +56,16 @@ function render({ model, el }) {
     panels.replaceChildren(
       panel(`test digit ${index}${label}, ${h}×${w}` + (p ? `, padded to ${padded.h}×${padded.w}` : ""),
         drawArray(padded.data, padded.h, padded.w, {
-          cmap: "ink", vmin: 0, vmax: inkMax, cell: 7, boxes,
+          cmap: "ink", vmin: 0, vmax: inkMax, cell: 6, boxes,
           label: `digit ${index} with the first window outlined` })),
       panel(`kernel (${model.get("preset")})`,
         drawArray(Float64Array.from(kernel), 3, 3, {
-          cmap: "diverging", vmin: kLimits[0], vmax: kLimits[1], cell: 38, numbers: true,
+          cmap: "diverging", vmin: kLimits[0], vmax: kLimits[1], cell: 36, numbers: true,
           label: `kernel ${kernel.map(formatNumber).join(", ")}` })),
       panel(`feature map ${out.h}×${out.w}`,
         drawArray(out.data, out.h, out.w, {
-          cmap: "diverging", vmin: lo, vmax: hi, cell: 7, colourBar: true,
+          cmap: "diverging", vmin: lo, vmax: hi, colourBar: true,
+          cell: Math.max(4, Math.min(24, Math.floor(168 / Math.max(out.h, out.w, 1)))),
           boxes: [{ top: 0, left: 0, height: 1, width: 1 }],
           label: `feature map, ${out.h} by ${out.w}, values from ${formatNumber(extent(out.data)[0])} to ${formatNumber(extent(out.data)[1])}` })),
     );

@@ -49,12 +49,12 @@ function render({ model, el }) {
     boxes.push({ top: 0, left: 0, height: k, width: k });
     if (pooled.w > 1) boxes.push({ top: 0, left: s, height: k, width: k, dash: true });
     const label = labels.length ? ` (a ${labels[index]})` : "";
-    const cellOut = Math.max(8, Math.min(24, Math.floor((fmap.w * 7) / pooled.w)));
+    const cellOut = Math.max(8, Math.min(24, Math.floor((fmap.w * 6) / pooled.w)));
     panels.replaceChildren(
       panel(`test digit ${index}${label}`, drawArray(image, h, w, {
         cmap: "ink", vmin: 0, vmax: Math.max(1, extent(image)[1]), cell: 5, label: `digit ${index}` })),
       panel(`ReLU(${model.get("kernel")} feature map) ${fmap.h}×${fmap.w}`, drawArray(fmap.data, fmap.h, fmap.w, {
-        cmap: "viridis", vmin: 0, vmax, cell: 7, boxes,
+        cmap: "viridis", vmin: 0, vmax, cell: 6, boxes,
         label: `feature map with the first pooling window outlined${coveredH < fmap.h || coveredW < fmap.w ? "; hatched: read by no window" : ""}` })),
       panel(`${m} pooled ${pooled.h}×${pooled.w}`, drawArray(pooled.data, pooled.h, pooled.w, {
         cmap: "viridis", vmin: 0, vmax, cell: cellOut, colourBar: true,
@@ -81,8 +81,10 @@ function render({ model, el }) {
   });
   stride.input.addEventListener("input", () => send(model, "stride", Number(stride.input.value)));
   tied.input.addEventListener("change", () => {
-    if (tied.input.checked) model.set("stride", model.get("size"));
-    send(model, "tied", tied.input.checked);
+    const checked = tied.input.checked;
+    model.set("tied", checked);
+    if (checked) model.set("stride", model.get("size"));
+    model.save_changes();
   });
   for (const name of ["index", "kernel", "size", "stride", "tied", "mode"]) model.on(`change:${name}`, draw);
   draw();

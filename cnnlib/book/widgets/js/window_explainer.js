@@ -41,12 +41,12 @@ function render({ model, el }) {
     panels.replaceChildren(
       panel(`rows ${top}–${top + k - 1}, columns ${left}–${left + k - 1}${p ? " (padded)" : ""}`,
         drawArray(padded.data, padded.h, padded.w, {
-          cmap: "ink", vmin: 0, vmax: inkMax, cell: 7,
+          cmap: "ink", vmin: 0, vmax: inkMax, cell: 6,
           boxes: [{ top, left, height: k, width: k }],
           label: `the digit with the window at rows ${top} to ${top + k - 1}, columns ${left} to ${left + k - 1}` })),
       panel(`feature map ${fmap.h}×${fmap.w}, output[${r}, ${c}]`,
         drawArray(fmap.data, fmap.h, fmap.w, {
-          cmap: "diverging", vmin: lo, vmax: hi, cell: 7, colourBar: true,
+          cmap: "diverging", vmin: lo, vmax: hi, cell: 6, colourBar: true,
           boxes: [{ top: r, left: c, height: 1, width: 1 }],
           label: `feature map with output ${r}, ${c} outlined` })),
     );
