@@ -381,7 +381,9 @@ const drawDigitCore = (() => {
       loadError = err.message;
     }
 
-    const root = element("div", { class: "cnnlib-widget cnnlib-draw", "data-widget": "draw_digit" });
+    // data-lm-suppress-shortcuts: in JupyterLab, Delete on the drawing clears it, not a cell
+    const root = element("div", { class: "cnnlib-widget cnnlib-draw", "data-widget": "draw_digit",
+                                  "data-lm-suppress-shortcuts": "true" });
     root.append(element("style", { text: STYLE }));
     const pad = element("canvas", {
       class: "dd-pad", width: size, height: size, tabindex: "0", role: "img",
