@@ -214,6 +214,20 @@ def _im2col_row(model: dict, drawn: dict) -> dict:
     return {"im2col_row": cols[drawn["window"]], "matrix_shape": list(cols.shape)}
 
 
+def _draw_digit(model: dict, drawn: dict) -> dict:
+    import cnnlib
+    from cnnlib.book.widgets.base import unpack
+    from cnnlib.book.widgets.draw import preprocess_drawing
+
+    net = cnnlib.seed_network(dtype=np.float64)  # the page computes in float64 too
+    net.load_state_dict({k: unpack(v) for k, v in model["weights"].items()})
+    image = preprocess_drawing(drawn["strokes"], pen_radius=model["pen_radius"])
+    x = ((image - model["mean"]) / model["std"]).astype(np.float32)[None, None]
+    logits = net.eval().forward(x.astype(np.float64))
+    probs = cnnlib.softmax(logits, axis=1)[0]
+    return {"logits": logits[0], "probabilities": probs, "prediction": int(probs.argmax())}
+
+
 @dataclass(frozen=True)
 class Case:
     """Move one control of one widget on one page, then compare the drawing with cnnlib.
@@ -239,6 +253,7 @@ class Case:
 
 
 CH1, CH2, CH6 = "book/01_convolution.html", "book/02_pooling.html", "book/06_making_it_fast.html"
+CH5A = "book/05a_draw_a_digit.html"
 # In order: the cases of one page run one after the other on one page load.
 CASES = [
     Case(CH1, "kernel_explorer", "index", 7, _conv_feature_map),
@@ -260,6 +275,8 @@ CASES = [
     Case(CH2, "pooling_explorer", "stride", 1, _pooled),
     Case(CH2, "pooling_explorer", "size", 4, _pooled),
     Case(CH2, "pooling_explorer", "tied", True, _pooled),
+    Case(CH5A, "draw_digit", "example", "0", _draw_digit),
+    Case(CH5A, "draw_digit", "example", "1", _draw_digit),
     Case(CH6, "im2col_explorer", "window", 3, _im2col_row),
     Case(CH6, "im2col_explorer", "kernel_size", 2, _im2col_row),
     Case(CH6, "im2col_explorer", "window", 7, _im2col_row),
