@@ -94,3 +94,82 @@ def test_check_maxpool2d_backward_catches_a_function_that_modifies_grad_out():
 
     result = exercises.check_maxpool2d_backward(in_place)
     assert not result.passed and "changed its input 'grad_out'" in result.message
+
+
+def _good_receptive_field(kernel_sizes, strides):
+    size, step = 1, 1
+    for k, s in zip(kernel_sizes, strides, strict=True):
+        size += (k - 1) * step
+        step *= s
+    return size
+
+
+def test_check_receptive_field_passes_a_correct_function():
+    result = exercises.check_receptive_field(_good_receptive_field)
+    assert result.passed and "20 cases" in result.message
+
+
+def test_check_receptive_field_accepts_numpy_integers():
+    result = exercises.check_receptive_field(
+        lambda ks, ss: np.int64(_good_receptive_field(ks, ss)))
+    assert result.passed
+
+
+def test_check_receptive_field_explains_a_sum_of_kernel_sizes():
+    result = exercises.check_receptive_field(lambda ks, ss: sum(ks))
+    assert not result.passed
+    assert "returned 12, expected 10" in result.message and "overlap" in result.message
+
+
+def test_check_receptive_field_explains_ignored_strides():
+    result = exercises.check_receptive_field(lambda ks, ss: 1 + sum(k - 1 for k in ks))
+    assert not result.passed
+    assert "case 4 of 20" in result.message and "Strides are missing" in result.message
+
+
+def test_check_receptive_field_explains_a_stride_applied_too_early():
+    def too_early(kernel_sizes, strides):
+        size, step = 1, 1
+        for k, s in zip(kernel_sizes, strides, strict=True):
+            step *= s
+            size += (k - 1) * step
+        return size
+
+    result = exercises.check_receptive_field(too_early)
+    assert not result.passed and "not its own" in result.message
+
+
+def test_check_receptive_field_explains_a_product_of_kernel_sizes():
+    result = exercises.check_receptive_field(lambda ks, ss: int(np.prod(ks)))
+    assert not result.passed and "not multiplying" in result.message
+
+
+def test_check_receptive_field_gives_a_general_hint_for_other_mistakes():
+    result = exercises.check_receptive_field(lambda ks, ss: 3)
+    assert not result.passed and "(k - 1) * step" in result.message
+
+
+def test_check_receptive_field_rejects_a_float():
+    result = exercises.check_receptive_field(lambda ks, ss: float(_good_receptive_field(ks, ss)))
+    assert not result.passed and "expected an int" in result.message and "float" in result.message
+
+
+def test_check_receptive_field_reports_a_stub_that_returns_none():
+    result = exercises.check_receptive_field(lambda ks, ss: None)
+    assert not result.passed and "the result is None" in result.message
+
+
+def test_check_receptive_field_reports_an_exception():
+    result = exercises.check_receptive_field(lambda ks, ss: ks[0] + ss[5])
+    assert not result.passed and "raised IndexError" in result.message
+
+
+def test_check_receptive_field_survives_junk_results():
+    for junk in ("10", [10], {"size": 10}, np.array([10, 10]), True):
+        result = exercises.check_receptive_field(lambda ks, ss, junk=junk: junk)
+        assert not result.passed and "expected an int" in result.message
+
+
+def test_check_receptive_field_needs_a_function():
+    result = exercises.check_receptive_field(10)
+    assert not result.passed and "your function itself" in result.message

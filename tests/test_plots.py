@@ -20,6 +20,7 @@ from cnnlib.book.plots import (
     show_filters,
     show_matrix,
     show_misclassified,
+    show_receptive_fields,
 )
 
 matplotlib.use("Agg")
@@ -487,3 +488,57 @@ def test_figure_to_png_rejects_axes():
     _, ax = plt.subplots()
     with pytest.raises(ValueError, match=r"expects a matplotlib Figure.*ax\.figure"):
         figure_to_png(ax)
+
+
+# --------------------------------------------------------------------------- show_receptive_fields
+
+
+def _square(top, left, size, shape=(28, 28)):
+    mask = np.zeros(shape, dtype=bool)
+    mask[top : top + size, left : left + size] = True
+    return mask
+
+
+def _outlines(ax):
+    return [p for p in ax.patches if not p.get_fill()]
+
+
+def test_show_receptive_fields_outlines_each_field_around_its_pixels(digits):
+    ax = show_receptive_fields(digits[0], [_square(10, 12, 5), _square(8, 10, 9)])
+    first, second = _outlines(ax)
+    assert first.get_xy() == (11.5, 9.5) and (first.get_width(), first.get_height()) == (5, 5)
+    assert second.get_xy() == (9.5, 7.5) and second.get_width() == 9
+
+
+def test_show_receptive_fields_puts_each_size_in_the_legend(digits):
+    ax = show_receptive_fields(digits[0], [_square(0, 0, 5), _square(0, 0, 10)],
+                               labels=["conv 1", "pool"])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["conv 1: 5×5", "pool: 10×10"]
+
+
+def test_show_receptive_fields_draws_into_a_given_axes(digits):
+    fig, ax = plt.subplots()
+    assert show_receptive_fields(digits[0], [_square(3, 3, 3)], ax=ax) is ax
+    assert len(ax.images) == 1
+
+
+def test_show_receptive_fields_rejects_a_mask_of_another_shape(digits):
+    with pytest.raises(ValueError, match=r"field 1 must have the image's shape \(28, 28\), "
+                                         r"received \(24, 24\)"):
+        show_receptive_fields(digits[0], [_square(0, 0, 3), np.ones((24, 24), dtype=bool)])
+
+
+def test_show_receptive_fields_rejects_an_empty_mask(digits):
+    with pytest.raises(ValueError, match="field 0 selects no pixel.*at least one True"):
+        show_receptive_fields(digits[0], [np.zeros((28, 28), dtype=bool)])
+
+
+def test_show_receptive_fields_rejects_a_batch_of_images(digits):
+    with pytest.raises(ValueError, match=r"one 2-D image \(H, W\), received \(6, 28, 28\)"):
+        show_receptive_fields(digits, [_square(0, 0, 3)])
+
+
+def test_show_receptive_fields_rejects_mismatched_labels(digits):
+    with pytest.raises(ValueError, match="one entry per field: expected 2, received 1"):
+        show_receptive_fields(digits[0], [_square(0, 0, 3), _square(0, 0, 5)], labels=["a"])

@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure, FigureBase
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "show_filters",
     "show_matrix",
     "show_misclassified",
+    "show_receptive_fields",
 ]
 
 DIGIT_CMAP = "gray_r"
@@ -835,6 +836,92 @@ def plot_probabilities(
         borderaxespad=0.2,
     )
     return ax.figure
+
+
+# --------------------------------------------------------------------------- receptive fields
+
+_FIELD_COLOURS = ("tab:orange", "tab:blue", "tab:green", "tab:purple", "tab:red", "tab:cyan")
+
+
+def show_receptive_fields(
+    image: Any,
+    fields: Sequence[Any],
+    labels: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Draw an image with the receptive field of one unit of each layer outlined on it.
+
+    A receptive field is given as a boolean mask over the image: True where a pixel can
+    change the unit (for instance where the gradient of the unit with respect to the input is
+    non-zero). Each field is outlined by the rectangle around its pixels, in its own colour,
+    with its size in the legend.
+
+    Parameters
+    ----------
+    image : array_like
+        The input image, drawn in ``DIGIT_CMAP``.
+    fields : sequence of array_like of bool
+        One mask per layer, each the shape of ``image`` with at least one True pixel.
+    labels : sequence of str, optional
+        One legend label per field (the field's size is appended); ``"layer i"`` by default.
+    ax : Axes, optional
+        Axes to draw into; a new figure is made when omitted.
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    Axes
+
+    Shape
+    -----
+    - image: ``(H, W)``; every field: ``(H, W)``.
+    """
+    img = np.asarray(image)
+    if img.ndim != 2:
+        raise ValueError(
+            f"image must be one 2-D image (H, W), received {_shape_hint(img)}; "
+            "pick one, e.g. digits[0] or x[0, 0] for an NCHW batch."
+        )
+    masks = [np.asarray(f) for f in fields]
+    if not masks:
+        raise ValueError("fields is empty: pass at least one (H, W) boolean mask.")
+    if labels is None:
+        labels = [f"layer {i + 1}" for i in range(len(masks))]
+    elif len(labels) != len(masks):
+        raise ValueError(
+            f"labels must have one entry per field: expected {len(masks)}, "
+            f"received {len(labels)}."
+        )
+    for i, m in enumerate(masks):
+        if m.shape != img.shape:
+            raise ValueError(
+                f"field {i} must have the image's shape {img.shape}, received "
+                f"{_shape_hint(m)}; pass one boolean mask per layer over the input pixels."
+            )
+        if not np.any(m):
+            raise ValueError(
+                f"field {i} selects no pixel: expected a mask with at least one True value, "
+                "received an all-False one."
+            )
+    ax = _axes(ax, (4.2, 3.6))
+    ax.imshow(img, cmap=DIGIT_CMAP, interpolation="nearest")
+    for i, (m, label) in enumerate(zip(masks, labels, strict=True)):
+        rows, cols = np.nonzero(m)
+        top, left = rows.min(), cols.min()
+        height, width = rows.max() - top + 1, cols.max() - left + 1
+        colour = _FIELD_COLOURS[i % len(_FIELD_COLOURS)]
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=True,
+                               facecolor=colour, alpha=0.12, edgecolor="none"))
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
+                               edgecolor=colour, linewidth=2.2 - 0.3 * (i % 3),
+                               label=f"{label}: {height}×{width}"))
+    no_ticks(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, fontsize=9)
+    if title:
+        ax.set_title(title)
+    return ax
 
 
 # --------------------------------------------------------------------------- export
