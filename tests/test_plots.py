@@ -542,3 +542,38 @@ def test_show_receptive_fields_rejects_a_batch_of_images(digits):
 def test_show_receptive_fields_rejects_mismatched_labels(digits):
     with pytest.raises(ValueError, match="one entry per field: expected 2, received 1"):
         show_receptive_fields(digits[0], [_square(0, 0, 3), _square(0, 0, 5)], labels=["a"])
+# --------------------------------------------------------------------------- optimiser paths
+
+
+def _bowl(x, y):
+    return x**2 + 10 * y**2
+
+
+def test_plot_optimiser_paths_draws_one_line_per_path():
+    from cnnlib.book.plots import plot_optimiser_paths
+
+    paths = {"a": [[0.5, 0.5], [0.2, 0.1]], "b": np.zeros((3, 2))}
+    fig = plot_optimiser_paths(_bowl, paths)
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert labels[:2] == ["a", "b"]
+
+
+def test_plot_optimiser_paths_uses_given_axes():
+    from cnnlib.book.plots import plot_optimiser_paths
+
+    fig, ax = plt.subplots()
+    assert plot_optimiser_paths(_bowl, {"a": [[0.0, 0.0]]}, ax=ax) is fig
+
+
+def test_plot_optimiser_paths_rejects_bad_path_shape():
+    from cnnlib.book.plots import plot_optimiser_paths
+
+    with pytest.raises(ValueError, match=r"path 'a' must have shape \(T, 2\)"):
+        plot_optimiser_paths(_bowl, {"a": np.zeros((3, 3))})
+
+
+def test_plot_optimiser_paths_rejects_empty_paths():
+    from cnnlib.book.plots import plot_optimiser_paths
+
+    with pytest.raises(ValueError, match="non-empty mapping"):
+        plot_optimiser_paths(_bowl, {})

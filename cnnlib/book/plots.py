@@ -952,3 +952,71 @@ def figure_to_png(fig: Figure, dpi: float = 100) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- optimisers
+
+
+def plot_optimiser_paths(
+    loss: Any,
+    paths: Mapping[str, Any],
+    ax: Axes | None = None,
+    xlim: tuple[float, float] = (-1.0, 1.0),
+    ylim: tuple[float, float] = (-1.0, 1.0),
+    levels: int = 12,
+) -> FigureBase:
+    """Contours of a 2-D loss with the path each optimiser took over it.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(x, y)`` evaluated elementwise on grids of x and y values.
+    paths : mapping of str to array_like
+        Label -> the points visited, start first, shape ``(T, 2)``.
+    ax : Axes, optional
+        Axes to draw into; a new figure is made when omitted.
+    xlim, ylim : (float, float)
+        The region drawn.
+    levels : int, default 12
+        Number of contour lines, spaced evenly in the square root of the loss.
+
+    Returns
+    -------
+    Figure
+        The figure holding ``ax``.
+
+    Shape
+    -----
+    - each path: ``(T, 2)``, T >= 1.
+    """
+    if not callable(loss):
+        raise ValueError(f"loss must be a function loss(x, y), received {type(loss).__name__}.")
+    if not isinstance(paths, Mapping) or not paths:
+        raise ValueError(
+            f"paths must be a non-empty mapping of label -> (T, 2) points, received "
+            f"{type(paths).__name__}; e.g. {{'SGD': points}}."
+        )
+    arrays = {}
+    for label, points in paths.items():
+        a = np.asarray(points, dtype=float)
+        if a.ndim != 2 or a.shape[1] != 2 or len(a) == 0:
+            raise ValueError(
+                f"path {label!r} must have shape (T, 2), received {_shape_hint(points)}."
+            )
+        arrays[label] = a
+    ax = _axes(ax, (5.5, 3.6))
+    gx, gy = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 200))
+    z = np.asarray(loss(gx, gy), dtype=float)
+    root = np.sqrt(np.clip(z - z.min(), 0, None))
+    ax.contour(gx, gy, root, levels=levels, colors="0.75", linewidths=0.7)
+    for i, (label, a) in enumerate(arrays.items()):
+        ax.plot(a[:, 0], a[:, 1], "o-", color=f"C{i}", markersize=2.5, linewidth=1.2,
+                label=label)
+    start = next(iter(arrays.values()))[0]
+    ax.plot(*start, "ks", markersize=5)
+    ax.set(xlim=xlim, ylim=ylim, xlabel="$w_1$", ylabel="$w_2$")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return ax.figure
+
+
+__all__ += ["plot_optimiser_paths"]
