@@ -31,6 +31,7 @@ CORRECT = {
     "check_conv2d_backward": (convolution._conv2d_backward_one, 3),
     "check_maxpool2d": (pooling._maxpool2d_one, 3),
     "check_maxpool2d_backward": (pooling._maxpool2d_backward_one, 4),
+    "check_receptive_field": (pooling._receptive_field, 2),
     "check_linear_forward": (fully_connected._reference_linear, 3),
     "check_linear_backward": (fully_connected._reference_linear_backward, 3),
     "check_softmax": (lambda z: cnnlib.softmax(z, axis=-1), 1),
@@ -127,7 +128,8 @@ def test_a_correct_function_with_other_parameter_names_passes(checker):
 
 
 @pytest.mark.parametrize("checker", [c for c in CORRECT if c not in
-                                     ("check_output_size", "check_train_val_split")])
+                                     ("check_output_size", "check_train_val_split",
+                                      "check_receptive_field")])
 def test_a_function_that_changes_its_input_is_told_so(checker):
     good, _ = CORRECT[checker]
     result = getattr(exercises, checker)(_mutating(good))
