@@ -34,8 +34,9 @@ CHAPTERS = [
     "book/05_training",
     "book/06_making_it_fast",
 ]
-# Seconds one notebook may take in `make book`; the whole `make test` must fit in ~25 min.
-NOTEBOOK_TIME_LIMIT = float(os.environ.get("NOTEBOOK_TIME_LIMIT", "480"))
+# Seconds one notebook may take in `make book` (chapter 5, with its 3-seed reproduction, takes
+# about 8 minutes on the 2-core CI machine); the whole `make test` must fit in ~30 min.
+NOTEBOOK_TIME_LIMIT = float(os.environ.get("NOTEBOOK_TIME_LIMIT", "600"))
 CDN_HOSTS = ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com")
 GLUE_ROLE = re.compile(r"\{glue(?::(?:any|text|md|figure|math))?\}`([^`]+)`")
 GLUE_DIRECTIVE = re.compile(r"^(?:```|:::)\{glue(?::(?:any|figure|math|md))?\}\s+(\S+)", re.M)
