@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -113,9 +114,18 @@ def wait_for_kernel(page, lab, timeout: float = 120) -> None:
     """
     url = f"{lab['url']}/api/kernels?token={lab['token']}"
     deadline = time.monotonic() + timeout
+    kernels: list = []
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            kernels = json.load(response)
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                kernels = json.load(response)
+        except urllib.error.HTTPError as error:
+            # Jupyter Server answers 500 while a kernel is half-started (its
+            # last_activity is still None); that is a moment, not a failure.
+            if error.code != 500:
+                raise
+            page.wait_for_timeout(500)
+            continue
         if any(k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels):
             return
         page.wait_for_timeout(500)
