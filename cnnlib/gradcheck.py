@@ -73,6 +73,11 @@ def check_layer_gradients(layer, x: np.ndarray, seed: int = 0, h: float = 1e-5) 
     ``backward``; the input gradient and every ``params`` gradient are compared with numerical
     estimates.
 
+    Layers with randomness (dropout) keep their generator in ``layer.rng``. Every forward pass
+    of the check starts from the generator state of the first one, so each finite difference
+    sees the same random mask as the analytic gradient did; the state the layer had before the
+    check is restored at the end.
+
     Returns
     -------
     dict
@@ -83,14 +88,24 @@ def check_layer_gradients(layer, x: np.ndarray, seed: int = 0, h: float = 1e-5) 
     for name, p in layer.params.items():
         _require_float64(p, f"parameter {name!r}")
     rng = np.random.default_rng(seed)
-    out = layer.forward(x)
-    grad_out = rng.standard_normal(out.shape)
-    dx = layer.backward(grad_out)
-    analytic = {name: g.copy() for name, g in layer.grads.items()}
-    errors = {
-        "input": rel_error(dx, numerical_gradient_array(lambda: layer.forward(x), x, grad_out, h))
-    }
-    for name, p in layer.params.items():
-        num = numerical_gradient_array(lambda: layer.forward(x), p, grad_out, h)
-        errors[name] = rel_error(analytic[name], num)
+    layer_rng = getattr(layer, "rng", None)
+    start = layer_rng.bit_generator.state if isinstance(layer_rng, np.random.Generator) else None
+
+    def forward() -> np.ndarray:
+        if start is not None:
+            layer_rng.bit_generator.state = start  # the same random draws every time
+        return layer.forward(x)
+
+    try:
+        out = forward()
+        grad_out = rng.standard_normal(out.shape)
+        dx = layer.backward(grad_out)
+        analytic = {name: g.copy() for name, g in layer.grads.items()}
+        errors = {"input": rel_error(dx, numerical_gradient_array(forward, x, grad_out, h))}
+        for name, p in layer.params.items():
+            num = numerical_gradient_array(forward, p, grad_out, h)
+            errors[name] = rel_error(analytic[name], num)
+    finally:
+        if start is not None:
+            layer_rng.bit_generator.state = start
     return errors

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cnnlib import _fast
 from cnnlib.gradcheck import check_layer_gradients
 from cnnlib.layers import (
     AvgPool2d,
@@ -384,7 +385,7 @@ def test_eval_forward_gives_the_training_forward_output():
 def test_conv2d_eval_forward_in_chunks_equals_training_forward(c_in):
     layer = conv64(c_in, 4, 3, stride=2, padding=1, seed=1)
     layer.params["bias"][:] = normal(4, seed=2)
-    x = normal((Conv2d.EVAL_CHUNK + 5, c_in, 7, 6), seed=3)  # one full chunk and a partial one
+    x = normal((_fast.EVAL_CHUNK + 5, c_in, 7, 6), seed=3)  # one full chunk and a partial one
     expected = layer.forward(x).copy()
     close(layer.eval().forward(x), expected)
 
@@ -418,14 +419,14 @@ def test_functions_reject_input_that_is_not_4d(func, args):
 
 
 def test_conv2d_layer_rejects_wrong_channel_count():
-    with pytest.raises(ValueError, match=r"expects 3 input channel\(s\), i\.e\. shape "
+    with pytest.raises(ValueError, match=r"expected 3 input channel\(s\), i\.e\. shape "
                                          r"\(N, 3, H, W\), got shape \(2, 1, 5, 5\)"):
         Conv2d(3, 4, 3, rng=0)(np.zeros((2, 1, 5, 5), np.float32))
 
 
 @pytest.mark.parametrize("func", [conv2d, conv2d_naive])
 def test_conv2d_functions_reject_wrong_channel_count(func):
-    with pytest.raises(ValueError, match=r"expects 2 input channel\(s\), i\.e\. shape "
+    with pytest.raises(ValueError, match=r"expected 2 input channel\(s\), i\.e\. shape "
                                          r"\(N, 2, H, W\), got shape \(1, 3, 5, 5\)"):
         func(np.zeros((1, 3, 5, 5)), np.zeros((4, 2, 3, 3)))
 
@@ -457,17 +458,17 @@ def test_maxpool_rejects_window_larger_than_the_input():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"kernel_size": 0}, r"kernel_size must be a positive integer, got 0\."),
-        ({"kernel_size": -3}, r"kernel_size must be a positive integer, got -3\."),
-        ({"kernel_size": 2.0}, r"kernel_size must be a positive integer, got 2\.0\."),
-        ({"kernel_size": True}, r"kernel_size must be a positive integer, got True\."),
-        ({"stride": 0}, r"stride must be a positive integer, got 0\."),
-        ({"stride": True}, r"stride must be a positive integer, got True\."),
-        ({"padding": -1}, r"padding must be a non-negative integer, got -1\."),
-        ({"padding": False}, r"padding must be a non-negative integer, got False\."),
-        ({"out_channels": 0}, r"out_channels must be a positive integer, got 0\."),
-        ({"in_channels": 0}, r"in_channels must be a positive integer, got 0\."),
-        ({"in_channels": True}, r"in_channels must be a positive integer, got True\."),
+        ({"kernel_size": 0}, r"kernel_size: expected a positive integer, got 0\."),
+        ({"kernel_size": -3}, r"kernel_size: expected a positive integer, got -3\."),
+        ({"kernel_size": 2.0}, r"kernel_size: expected a positive integer, got 2\.0\."),
+        ({"kernel_size": True}, r"kernel_size: expected a positive integer, got True\."),
+        ({"stride": 0}, r"stride: expected a positive integer, got 0\."),
+        ({"stride": True}, r"stride: expected a positive integer, got True\."),
+        ({"padding": -1}, r"padding: expected a non-negative integer, got -1\."),
+        ({"padding": False}, r"padding: expected a non-negative integer, got False\."),
+        ({"out_channels": 0}, r"out_channels: expected a positive integer, got 0\."),
+        ({"in_channels": 0}, r"in_channels: expected a positive integer, got 0\."),
+        ({"in_channels": True}, r"in_channels: expected a positive integer, got True\."),
     ],
 )
 def test_conv2d_rejects_bad_sizes(kwargs, message):
@@ -479,10 +480,10 @@ def test_conv2d_rejects_bad_sizes(kwargs, message):
 @pytest.mark.parametrize("cls", [MaxPool2d, AvgPool2d])
 @pytest.mark.parametrize(
     ("args", "message"),
-    [((0,), r"kernel_size must be a positive integer, got 0\."),
-     ((True,), r"kernel_size must be a positive integer, got True\."),
-     ((2, 0), r"stride must be a positive integer, got 0\."),
-     ((2, -1), r"stride must be a positive integer, got -1\.")],
+    [((0,), r"kernel_size: expected a positive integer, got 0\."),
+     ((True,), r"kernel_size: expected a positive integer, got True\."),
+     ((2, 0), r"stride: expected a positive integer, got 0\."),
+     ((2, -1), r"stride: expected a positive integer, got -1\.")],
 )
 def test_pooling_rejects_bad_sizes(cls, args, message):
     with pytest.raises(ValueError, match=message):
@@ -491,9 +492,9 @@ def test_pooling_rejects_bad_sizes(cls, args, message):
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [((0, 3), r"in_features must be a positive integer, got 0\."),
-     ((3, 0), r"out_features must be a positive integer, got 0\."),
-     ((True, 3), r"in_features must be a positive integer, got True\.")],
+    [((0, 3), r"in_features: expected a positive integer, got 0\."),
+     ((3, 0), r"out_features: expected a positive integer, got 0\."),
+     ((True, 3), r"in_features: expected a positive integer, got True\.")],
 )
 def test_linear_rejects_bad_sizes(args, message):
     with pytest.raises(ValueError, match=message):
@@ -502,12 +503,12 @@ def test_linear_rejects_bad_sizes(args, message):
 
 @pytest.mark.parametrize(
     ("func", "args", "message"),
-    [(conv2d, (np.ones((1, 1, 2, 2)), None, 0), r"stride must be a positive integer, got 0\."),
+    [(conv2d, (np.ones((1, 1, 2, 2)), None, 0), r"stride: expected a positive integer, got 0\."),
      (conv2d_naive, (np.ones((1, 1, 2, 2)), None, 1, -1),
-      r"padding must be a non-negative integer, got -1\."),
-     (maxpool2d, (0,), r"kernel_size must be a positive integer, got 0\."),
-     (maxpool2d_naive, (2, 0), r"stride must be a positive integer, got 0\."),
-     (im2col, (2, 1, -2), r"padding must be a non-negative integer, got -2\.")],
+      r"padding: expected a non-negative integer, got -1\."),
+     (maxpool2d, (0,), r"kernel_size: expected a positive integer, got 0\."),
+     (maxpool2d_naive, (2, 0), r"stride: expected a positive integer, got 0\."),
+     (im2col, (2, 1, -2), r"padding: expected a non-negative integer, got -2\.")],
     ids=["conv2d", "conv2d_naive", "maxpool2d", "maxpool2d_naive", "im2col"],
 )
 def test_functions_reject_bad_sizes(func, args, message):
@@ -516,13 +517,13 @@ def test_functions_reject_bad_sizes(func, args, message):
 
 
 def test_linear_rejects_wrong_in_features():
-    with pytest.raises(ValueError, match=r"Linear expects input of shape \(N, 800\), "
+    with pytest.raises(ValueError, match=r"Linear: expected input of shape \(N, 800\), "
                                          r"got shape \(4, 784\)"):
         Linear(800, 10, rng=0)(np.zeros((4, 784), np.float32))
 
 
 def test_linear_rejects_unflattened_input():
-    with pytest.raises(ValueError, match=r"Linear expects input of shape \(N, 16\), "
+    with pytest.raises(ValueError, match=r"Linear: expected input of shape \(N, 16\), "
                                          r"got shape \(4, 1, 4, 4\)"):
         Linear(16, 10, rng=0)(np.zeros((4, 1, 4, 4), np.float32))
 
