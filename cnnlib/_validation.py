@@ -30,7 +30,7 @@ def non_negative_int(name: str, value) -> int:
 
 
 def int_in_range(name: str, value, low: int, high: int | None = None) -> int:
-    """``value`` as an ``int`` if ``low <= value <= high`` (no upper bound when ``high`` is None)."""
+    """``value`` as an ``int`` if ``low <= value <= high`` (``high`` None: no upper bound)."""
     if not _is_int(value) or value < low or (high is not None and value > high):
         bound = f"at least {low}" if high is None else f"from {low} to {high}"
         raise ValueError(f"{name}: expected an integer {bound}, got {value!r}.")

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .layers import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU
 from ._validation import positive_int
+from .layers import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU
 from .losses import softmax
 
 __all__ = ["Sequential", "seed_network"]

@@ -302,7 +302,8 @@ def test_load_state_dict_names_missing_and_unexpected_entries():
 def test_load_state_dict_names_the_entry_with_the_wrong_shape():
     state = seed_network().state_dict()
     state["6.weight"] = np.zeros((128, 784), np.float32)
-    with pytest.raises(ValueError, match=r"entry '6\.weight': expected shape \(128, 800\), got \(128, 784\)"):
+    with pytest.raises(ValueError, match=r"entry '6\.weight': expected shape \(128, 800\), "
+                                         r"got \(128, 784\)"):
         seed_network().load_state_dict(state)
 
 
