@@ -16,6 +16,7 @@ from cnnlib.layers import (
     Flatten,
     Linear,
     MaxPool2d,
+    Module,
     ReLU,
     conv2d,
     conv2d_backward_naive,
@@ -720,3 +721,113 @@ def test_relu_matches_torch_backward_at_zero(torch):
     layer = ReLU()
     layer.forward(x)
     torch_close(layer.backward(np.ones((1, 3))), xt.grad)
+
+
+# --------------------------------------------------------------------------- the Module interface
+def every_layer():
+    """One instance of each layer, with an input it accepts (float64)."""
+    x4 = normal((2, 3, 6, 6), seed=5)
+    return [
+        (Conv2d(3, 4, 3, padding=1, rng=0, dtype=np.float64), x4),
+        (MaxPool2d(2), x4),
+        (AvgPool2d(2), x4),
+        (ReLU(), x4),
+        (Flatten(), x4),
+        (Linear(5, 3, rng=0, dtype=np.float64), normal((4, 5), seed=6)),
+    ]
+
+
+LAYER_IDS = ["Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Flatten", "Linear"]
+
+
+@pytest.mark.parametrize(("layer", "x"), every_layer(), ids=LAYER_IDS)
+def test_every_layer_rejects_a_gradient_of_the_wrong_shape(layer, x):
+    out = layer.forward(x)
+    wrong = np.zeros((out.shape[0] + 1, *out.shape[1:]))
+    name, n = type(layer).__name__, out.shape[0]
+    with pytest.raises(ValueError, match=rf"{name}\.backward: expected grad_out of shape "
+                                         rf"\({n}, .*got \({n + 1}, "):
+        layer.backward(wrong)
+
+
+@pytest.mark.parametrize(("layer", "x"), every_layer(), ids=LAYER_IDS)
+def test_every_layer_skips_the_input_gradient_on_request(layer, x):
+    out = layer.forward(x)
+    grad = normal(out.shape, seed=7)
+    full = layer.backward(grad)
+    expected = {k: g.copy() for k, g in layer.grads.items()}
+    layer.zero_grad()
+    layer.forward(x)
+    assert full is not None and layer.backward(grad, input_grad=False) is None
+    for name, g in layer.grads.items():
+        np.testing.assert_allclose(g, expected[name])
+
+
+@pytest.mark.parametrize(("layer", "x"), every_layer(), ids=LAYER_IDS)
+def test_every_layer_has_params_grads_and_buffers_dicts(layer, x):
+    assert set(layer.params) == set(layer.grads)
+    assert layer.buffers == {}
+
+
+def test_default_repr_shows_required_and_changed_arguments():
+    assert repr(Conv2d(1, 8, 5, rng=0)) == "Conv2d(1, 8, kernel_size=5)"
+    assert repr(Conv2d(3, 4, 3, stride=2, padding=1)) == (
+        "Conv2d(3, 4, kernel_size=3, stride=2, padding=1)")
+    assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2)"
+    assert repr(Linear(4, 3)) == "Linear(in_features=4, out_features=3)"
+    assert repr(Linear(4, 3, gain=0.5)) == "Linear(in_features=4, out_features=3, gain=0.5)"
+    assert repr(ReLU()) == "ReLU()"
+
+
+def test_a_new_layer_gets_a_repr_from_its_constructor_without_writing_one():
+    class Scale(Module):
+        def __init__(self, factor: float, offset: float = 0.0, *, rng=None) -> None:
+            super().__init__()
+            self.factor, self.offset = factor, offset
+
+    assert repr(Scale(2.5)) == "Scale(factor=2.5)"
+    assert repr(Scale(2.5, offset=1.0)) == "Scale(factor=2.5, offset=1.0)"
+
+
+def test_evaluating_switches_to_eval_and_restores_training_mode():
+    layer = ReLU()
+    with layer.evaluating() as same:
+        assert same is layer and not layer.training
+    assert layer.training
+
+
+def test_evaluating_restores_eval_mode_too():
+    layer = ReLU().eval()
+    with layer.evaluating():
+        pass
+    assert not layer.training
+
+
+def test_evaluating_restores_the_mode_after_an_error():
+    layer = ReLU()
+    with pytest.raises(KeyError), layer.evaluating():
+        raise KeyError("boom")
+    assert layer.training
+
+
+def test_module_has_no_output_shape_helper_any_more():
+    assert not hasattr(Module, "output_shape")
+
+
+@pytest.mark.parametrize("n", [0, 3])
+def test_flatten_keeps_the_feature_size_for_any_batch_size(n):
+    assert Flatten().forward(np.zeros((n, 8, 10, 10))).shape == (n, 800)
+
+
+def test_conv2d_readable_and_fast_paths_agree():
+    x = normal((3, 2, 7, 6), seed=1)
+    fast = conv64(2, 4, 3, stride=2, padding=1, seed=2)
+    readable = conv64(2, 4, 3, stride=2, padding=1, seed=2)
+    readable.fast = False
+    grad = normal(fast.forward(x).shape, seed=3)
+    np.testing.assert_allclose(readable.forward(x), fast.forward(x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(readable.backward(grad), fast.backward(grad), rtol=1e-12,
+                               atol=1e-12)
+    for name in fast.grads:
+        np.testing.assert_allclose(readable.grads[name], fast.grads[name], rtol=1e-12,
+                                   atol=1e-12)
