@@ -42,7 +42,7 @@ clean:
 
 # --- The book -----------------------------------------------------------------------------
 # `make book` executes every notebook (cached in _build/.jupyter_cache: a second build reuses
-# the outputs of unchanged notebooks) and fails on any Sphinx warning; --keep-going lists them
+# the outputs of unchanged notebooks; scripts/execute_notebooks.py runs them in parallel) and fails on any Sphinx warning; --keep-going lists them
 # all first. TOC=path/to/other_toc.yml builds another table of contents.
 TOC ?= _toc.yml
 WIDGET_ASSETS := _build/widget-assets/static/web-assets.json
@@ -55,7 +55,12 @@ $(WIDGET_ASSETS): scripts/fetch_widget_assets.py $(BIN)/.installed
 
 widget-assets: $(WIDGET_ASSETS)
 
+# The notebooks are executed first, in parallel (one per core, longest first), into the same
+# cache; the build then only renders. JOBS=1 executes them one at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
 book: install widget-assets
+	$(BIN)/python scripts/execute_notebooks.py --toc $(TOC) --jobs $(JOBS)
 	$(BIN)/jupyter-book build . --toc $(TOC) --warningiserror --keep-going
 
 # Seconds each notebook took in its last execution, from the jupyter-cache database.
