@@ -42,7 +42,7 @@ clean:
 
 # --- The book -----------------------------------------------------------------------------
 # `make book` executes every notebook (cached in _build/.jupyter_cache: a second build reuses
-# the outputs of unchanged notebooks; scripts/execute_notebooks.py runs them in parallel) and fails on any Sphinx warning; --keep-going lists them
+# the outputs of unchanged notebooks) and fails on any Sphinx warning; --keep-going lists them
 # all first. TOC=path/to/other_toc.yml builds another table of contents.
 TOC ?= _toc.yml
 WIDGET_ASSETS := _build/widget-assets/static/web-assets.json
