@@ -190,7 +190,8 @@ def test_seed_network_training_is_bit_identical_for_the_same_seed():
 def test_fit_rejects_mismatched_lengths():
     x, y = blobs()
     model = small_net()
-    with pytest.raises(ValueError, match=r"training data: 90 inputs but 89 labels"):
+    with pytest.raises(ValueError, match=r"fit \(training data\): expected as many labels as "
+                                         r"inputs, got 90 inputs and 89 labels"):
         fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1), x, y[:-1],
             progress=False)
 
@@ -198,14 +199,15 @@ def test_fit_rejects_mismatched_lengths():
 def test_fit_rejects_mismatched_validation_lengths():
     x, y = blobs()
     model = small_net()
-    with pytest.raises(ValueError, match=r"validation_data: 90 inputs but 3 labels"):
+    with pytest.raises(ValueError, match=r"fit \(validation_data\): expected as many labels as "
+                                         r"inputs, got 90 inputs and 3 labels"):
         fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1), x, y,
             validation_data=(x, y[:3]), progress=False)
 
 
 def test_fit_rejects_empty_data():
     model = small_net()
-    with pytest.raises(ValueError, match=r"training data is empty"):
+    with pytest.raises(ValueError, match=r"fit \(training data\): expected at least one example"):
         fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1),
             np.zeros((0, 1, 6, 6)), np.zeros(0, int), progress=False)
 
@@ -217,7 +219,7 @@ def test_fit_rejects_empty_data():
 def test_fit_rejects_non_positive_epochs_or_batch_size(kwargs, shown):
     x, y = blobs()
     model = small_net()
-    with pytest.raises(ValueError, match=shown.replace(".*", "must be a positive integer,")):
+    with pytest.raises(ValueError, match=shown.replace(" .* ", ": expected a positive integer, ")):
         fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1), x, y, progress=False,
             **kwargs)
 
@@ -257,7 +259,8 @@ def test_evaluate_restores_training_mode():
 
 def test_evaluate_rejects_mismatched_lengths():
     x, y = blobs()
-    with pytest.raises(ValueError, match=r"evaluate: 90 inputs but 10 labels"):
+    with pytest.raises(ValueError, match=r"evaluate: expected as many labels as inputs, got 90 "
+                                         r"inputs and 10 labels"):
         evaluate(small_net(), SoftmaxCrossEntropy(), x, y[:10])
 
 
