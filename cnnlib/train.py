@@ -430,7 +430,11 @@ def _child(rng: np.random.Generator) -> np.random.Generator:
     when it can (so adding ``augment`` does not change the shuffling order)."""
     try:
         return rng.spawn(1)[0]
-    except (TypeError, ValueError):  # a Generator without a SeedSequence
+    except (AttributeError, TypeError, ValueError):  # NumPy < 1.25, or no SeedSequence
+        pass
+    try:
+        return np.random.Generator(rng.bit_generator.jumped())  # far ahead in the stream
+    except AttributeError:  # a bit generator that cannot jump
         return np.random.default_rng(rng.integers(2**63))
 
 

@@ -729,3 +729,13 @@ def test_early_stopping_rejects_an_unknown_monitor():
 def test_early_stopping_rejects_a_patience_of_zero():
     with pytest.raises(ValueError, match=r"early_stopping: expected a positive integer, got 0"):
         dense_fit(early_stopping=0, validation_data=blobs(30, seed=1))
+
+
+def test_evaluate_works_for_a_model_without_evaluating():
+    class Plain:  # forward only: no train/eval modes
+        def forward(self, x):
+            return np.tile([0.0, 1.0, 0.0], (len(x), 1))
+
+    x, y = blobs()
+    _, acc = evaluate(Plain(), SoftmaxCrossEntropy(), x, y)
+    assert acc == pytest.approx(np.mean(y == 1))
