@@ -409,6 +409,7 @@ def fit(
     except KeyboardInterrupt:
         done = len(hist.epoch)
         hist.interrupted_at = (epoch, b)
+        hist.restored_epoch = None  # nothing is restored: the model keeps its current weights
         _say(f"interrupted at epoch {epoch}, batch {b} of {num_batches}; returning the "
              f"history of {done} completed epoch{'s' if done != 1 else ''} (the model keeps "
              "its current weights).")

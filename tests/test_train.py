@@ -484,6 +484,14 @@ def test_keyboard_interrupt_keeps_the_current_weights():
     assert_same_state(model.state_dict(), optimizer.weights_then)
 
 
+def test_keyboard_interrupt_during_early_stopping_restores_nothing():
+    model = dense_net()
+    optimizer = InterruptAt(model, at=14)  # epoch 3, batch 2
+    _, hist = dense_fit(model, optimizer, epochs=5, early_stopping=1, monitor="loss")
+    assert hist.restored_epoch is None and hist.interrupted_at == (3, 2)
+    assert_same_state(model.state_dict(), optimizer.weights_then)
+
+
 def test_keyboard_interrupt_in_augment_is_caught_too():
     def augment(xb, rng, calls=[]):  # noqa: B006 - a counter across calls
         calls.append(1)
