@@ -30,7 +30,7 @@ TEMPLATE = """\
 try:
     import cnnlib
 except ImportError:
-    %pip install -q "cnnlib @ git+{url}@{ref}\""""
+    %pip install -q "cnnlib[book] @ git+{url}@{ref}\""""
 
 MOVING_REFS = {"", "main", "master", "head"}
 

@@ -179,7 +179,7 @@ def test_glue_keys_exist(path):
 @needs_notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
 def test_colab_cell_is_hidden_in_the_book(path):
-    assert "cnnlib @ git+" not in html_page(path)
+    assert "] @ git+" not in html_page(path) and "cnnlib @ git+" not in html_page(path)
 
 
 @built
