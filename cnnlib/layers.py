@@ -522,7 +522,8 @@ class Dropout(Module):
     Parameters
     ----------
     p : float, default 0.5
-        Probability of dropping a value, ``0 <= p < 1``.
+        Probability of dropping a value, ``0 <= p <= 1``. As in PyTorch, ``p = 1`` drops
+        everything: the output and the input gradient are all zeros.
     rng : int or numpy.random.Generator, optional
         Source of the masks, kept in ``self.rng`` (gradient checks replay it).
 
@@ -533,10 +534,10 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, rng=None) -> None:
         super().__init__()
-        if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
+        if isinstance(p, bool) or not (isinstance(p, (int, float, np.floating)) and 0 <= p <= 1):
             raise ValueError(
-                f"Dropout: expected a probability 0 <= p < 1, got p={p!r}. p=1 would drop "
-                "everything; remove the layer instead of dropping all of its input."
+                f"Dropout: expected a probability 0 <= p <= 1, got p={p!r}. Pass the fraction "
+                "of values to drop, e.g. Dropout(0.5)."
             )
         self.p = float(p)
         self.rng = np.random.default_rng(rng)
@@ -547,8 +548,11 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             self._scale = np.ones((), dtype=x.dtype) if self.training else None
             return self._keep_output(x)
-        keep = self.rng.random(x.shape) >= self.p
-        self._scale = keep.astype(x.dtype) / np.asarray(1.0 - self.p, dtype=x.dtype)
+        keep = self.rng.random(x.shape) >= self.p  # each value survives with probability 1 - p
+        if self.p == 1.0:  # nothing survives (PyTorch's choice), and 1 / (1 - p) is undefined
+            self._scale = np.zeros(x.shape, dtype=x.dtype)
+        else:
+            self._scale = keep.astype(x.dtype) / np.asarray(1.0 - self.p, dtype=x.dtype)
         return self._keep_output(x * self._scale)
 
     def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:

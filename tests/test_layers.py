@@ -866,10 +866,22 @@ def test_dropout_passes_a_gradient_check():
     assert check_layer_gradients(Dropout(0.4, rng=2), normal((3, 2, 4, 4)))["input"] < GRAD_TOL
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, "0.5"])
+@pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", True, float("nan")])
 def test_dropout_rejects_a_p_outside_0_1(p):
-    with pytest.raises(ValueError, match=r"Dropout: expected a probability 0 <= p < 1"):
+    with pytest.raises(ValueError, match=r"Dropout: expected a probability 0 <= p <= 1"):
         Dropout(p)
+
+
+def test_dropout_p_one_drops_everything_as_torch_does():
+    torch = pytest.importorskip("torch")
+    layer = Dropout(1.0, rng=0)
+    out = layer(np.ones((3, 4)))
+    tx = torch.ones(3, 4, dtype=torch.float64, requires_grad=True)
+    tout = torch.nn.Dropout(1.0)(tx)
+    tout.backward(torch.ones(3, 4, dtype=torch.float64))
+    np.testing.assert_array_equal(out, tout.detach().numpy())
+    np.testing.assert_array_equal(layer.backward(np.ones((3, 4))), tx.grad.numpy())
+    assert not out.any()
 
 
 def test_dropout_zero_p_is_the_identity_in_training():
