@@ -150,6 +150,9 @@ class AdamW(Adam):
     Each step first shrinks every parameter, ``param *= 1 - lr * weight_decay``, and then takes
     the plain Adam step. Unlike ``Adam(weight_decay=...)``, which adds the decay to the gradient
     and so lets Adam's per-parameter scaling shrink it, every weight decays at the same rate.
+
+    The rate is kept in ``decoupled_weight_decay``; the inherited ``weight_decay`` (Adam's L2
+    term, added to the gradient) stays 0, so the decay is applied once, not twice.
     """
 
     def __init__(

@@ -282,20 +282,28 @@ def torch_and_ours(make_ours, make_torch, steps=6, seed=0):
     return p, tp.detach().numpy()
 
 
-def test_sgd_weight_decay_matches_torch():
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_weight_decay_matches_torch(momentum):
     torch = pytest.importorskip("torch")
     ours, theirs = torch_and_ours(
-        lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.05),
-        lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.05))
+        lambda ps: SGD(ps, lr=0.1, momentum=momentum, weight_decay=0.05),
+        lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=momentum, weight_decay=0.05))
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
-def test_adamw_matches_torch():
+@pytest.mark.parametrize("kwargs", [{"lr": 0.01, "weight_decay": 0.1}, {},
+                                    {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-6}])
+def test_adamw_matches_torch(kwargs):
     torch = pytest.importorskip("torch")
-    ours, theirs = torch_and_ours(
-        lambda ps: AdamW(ps, lr=0.01, weight_decay=0.1),
-        lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.1))
+    ours, theirs = torch_and_ours(lambda ps: AdamW(ps, **kwargs),
+                                  lambda ps: torch.optim.AdamW(ps, **kwargs), steps=8)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_adamw_keeps_its_rate_in_decoupled_weight_decay_not_adams_l2_term():
+    p, g = np.ones(1), np.zeros(1)
+    opt = AdamW([(p, g)], lr=0.1, weight_decay=0.5)
+    assert opt.weight_decay == 0.0 and opt.decoupled_weight_decay == 0.5
 
 
 def test_adamw_decays_a_parameter_with_zero_gradient_by_lr_times_decay():
