@@ -8,7 +8,7 @@ Core modules (NumPy only): ``data``, ``layers``, ``losses``, ``model``, ``optim`
 """
 
 from . import augment, data, functional, gradcheck, layers, losses, model, optim, train
-from .augment import Compose, RandomShift
+from .augment import Compose, RandomAffine, RandomShift
 from .data import (
     MNIST,
     MNISTDownloadError,
@@ -85,6 +85,6 @@ __all__ = [
     "Sequential", "seed_network", "SGD", "Adam", "AdamW",
     "StepLR", "CosineAnnealingLR", "LinearLR", "SequentialLR",
     # augmentation
-    "Compose", "RandomShift",
+    "Compose", "RandomAffine", "RandomShift",
     "History", "accuracy", "confusion_matrix", "evaluate", "fit",
 ]
