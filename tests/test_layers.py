@@ -862,8 +862,9 @@ def test_dropout_same_seed_same_mask():
     np.testing.assert_array_equal(Dropout(0.5, rng=3)(x), Dropout(0.5, rng=3)(x))
 
 
-def test_dropout_passes_a_gradient_check():
-    assert check_layer_gradients(Dropout(0.4, rng=2), normal((3, 2, 4, 4)))["input"] < GRAD_TOL
+@pytest.mark.parametrize("shape", [(3, 2, 4, 4), (5, 7)])
+def test_dropout_passes_a_gradient_check(shape):
+    assert check_layer_gradients(Dropout(0.4, rng=2), normal(shape))["input"] < GRAD_TOL
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", True, float("nan")])
