@@ -3,7 +3,7 @@
 Layers take and return NCHW arrays and share one interface: ``forward(x)`` caches what
 ``backward(grad_out)`` needs; parameters and their gradients live in ``params``/``grads`` dicts.
 Core modules (NumPy only): ``data``, ``layers``, ``losses``, ``model``, ``optim``, ``train``,
-``gradcheck``. What only the book needs (plots, widgets, exercise checkers) lives in
+``gradcheck``, ``augment``. What only the book needs (plots, widgets, exercise checkers) lives in
 :mod:`cnnlib.book`, which the core never imports.
 """
 

@@ -1,7 +1,8 @@
 """Optimisers (SGD, Adam, AdamW) and learning-rate schedules, with PyTorch's update rules.
 
-Both take ``model.parameters()``, a list of ``(param, grad)`` array pairs, and update the
-parameters in place.
+Every optimiser takes ``model.parameters()``, a list of ``(param, grad)`` array pairs, updates
+the parameters in place and keeps its learning rate in ``optimizer.lr``, which the schedules
+(``StepLR``, ``CosineAnnealingLR``, ``LinearLR``, ``SequentialLR``) rewrite once per ``step()``.
 """
 
 from __future__ import annotations
