@@ -326,7 +326,7 @@ def test_eval_forward_gives_the_training_forward_output():
 def test_conv2d_eval_forward_in_chunks_equals_training_forward(c_in):
     layer = conv64(c_in, 4, 3, stride=2, padding=1, seed=1)
     layer.params["bias"][:] = normal(4, seed=2)
-    x = normal((_fast.EVAL_CHUNK + 5, c_in, 7, 6), seed=3)  # one full chunk and a partial one
+    x = normal((_fast.CHUNK_IMAGES + 5, c_in, 7, 6), seed=3)  # one full chunk and a partial one
     expected = layer.forward(x).copy()
     close(layer.eval().forward(x), expected)
 
