@@ -22,9 +22,9 @@ except ImportError:  # run from elsewhere
     from benchmarks.train_throughput import wide_network
 
 
-def step_times(model, loss_fn, opt, x, y, batch: int, steps: int) -> dict[str, list[float]]:
+def step_times(model, loss_fn, opt, x, y, batch: int, steps: int,
+               clock=time.perf_counter) -> dict[str, list[float]]:
     """Seconds per part of each training step: ``{"<i> <Layer> fwd": [...], ...}``."""
-    clock = time.perf_counter
     names = [f"{i} {type(layer).__name__}" for i, layer in enumerate(model)]
     times: dict[str, list[float]] = {}
 
@@ -81,6 +81,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=300, help="timed steps (after warm-up)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="cpu: this thread's CPU time, less disturbed by other processes "
+                             "on a busy machine (meaningful with one thread)")
     args = parser.parse_args()
 
     from threadpoolctl import threadpool_limits
@@ -93,9 +96,10 @@ def main() -> None:
     opt = cnnlib.Adam(model.parameters(), lr=1e-3)
     warmup = 20
     with threadpool_limits(limits=args.threads, user_api="blas"):
-        times = step_times(model, loss_fn, opt, x, y, args.batch_size, warmup + args.steps)
+        clock = time.perf_counter if args.clock == "wall" else time.thread_time
+        times = step_times(model, loss_fn, opt, x, y, args.batch_size, warmup + args.steps, clock)
     print(f"{args.net} network, batch {args.batch_size}, float32, {args.threads} BLAS "
-          f"thread(s), median of {args.steps} steps\n")
+          f"thread(s), median of {args.steps} steps, {args.clock}-clock time\n")
     print(table(times, warmup))
 
 

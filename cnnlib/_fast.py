@@ -27,6 +27,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 CHUNK_BYTES = 2**21  # bytes of column matrix unfolded at a time (about half the L2 cache)
 CHUNK_IMAGES = 64  # at most this many images per chunk
+KEEP_BYTES = 2**24  # a training column matrix up to this size is kept for the backward pass
 
 
 def _buffer(work: dict | None, name: str, shape: tuple, dtype, zeros: bool = False):
@@ -69,30 +70,37 @@ def _unfold(xh: np.ndarray, k: int, stride: int, dest: np.ndarray) -> np.ndarray
     return dest
 
 
-def _unfold_chunks(xh, k: int, stride: int, work: dict, name: str):
-    """Unfold padded NHWC ``xh`` a few images at a time, into one reused buffer ``work[name]``.
+def _unfold_chunks(xh, k: int, stride: int, work: dict, name: str, keep: bool = False):
+    """Unfold padded NHWC ``xh`` a few images at a time, into the buffer ``work[name]``.
 
-    Yields ``(rows, cols)``: which rows of the whole column matrix this chunk is, and those rows
-    (valid until the next chunk). A chunk is at most ``CHUNK_BYTES``, so that the matrix product
-    that reads it finds it in the cache.
+    Yields ``(rows, cols)``: which rows of the whole column matrix this chunk is, and those rows.
+    A chunk is at most ``CHUNK_BYTES``, so that the matrix product that reads it finds it in the
+    cache. With ``keep`` the buffer holds the whole column matrix (each chunk in its own rows);
+    otherwise it holds one chunk, overwritten by the next.
     """
     n, hp, wp, c = xh.shape
     per_image = ((hp - k) // stride + 1) * ((wp - k) // stride + 1)
     image_bytes = per_image * k * k * c * xh.dtype.itemsize
     chunk = max(1, min(CHUNK_IMAGES, n, CHUNK_BYTES // image_bytes))
-    buf = _new_cols(work, name, chunk * per_image, k, c, xh.dtype)
+    buf = _new_cols(work, name, (n if keep else chunk) * per_image, k, c, xh.dtype)
     for i in range(0, n, chunk):
         sub = xh[i : i + chunk]
         rows = slice(i * per_image, (i + len(sub)) * per_image)
-        yield rows, _unfold(sub, k, stride, buf[: len(sub) * per_image])
+        part = buf[rows] if keep else buf[: len(sub) * per_image]
+        yield rows, _unfold(sub, k, stride, part)
 
 
-def _conv_nhwc(xh, w_mat, k: int, stride: int, out, work: dict, name: str):
-    """``out`` (N, OH, OW, F) = every window of padded NHWC ``xh`` times ``w_mat`` (k*k*C, F)."""
+def _conv_nhwc(xh, w_mat, k: int, stride: int, out, work: dict, name: str, keep=False):
+    """``out`` (N, OH, OW, F) = every window of padded NHWC ``xh`` times ``w_mat`` (k*k*C, F).
+
+    Returns the whole column matrix (``work[name]``) with ``keep``, else None.
+    """
     out2 = out.reshape(-1, out.shape[3])
-    for rows, cols in _unfold_chunks(xh, k, stride, work, name):
+    for rows, cols in _unfold_chunks(xh, k, stride, work, name, keep):
         np.matmul(cols, w_mat, out=out2[rows])
-    return out
+    if keep:  # the buffer the chunks were unfolded into, as a (rows, k*k*C) matrix
+        return _new_cols(work, name, out2.shape[0], k, xh.shape[3], xh.dtype)
+    return None
 
 
 def _new_cols(work, name, rows, k, c, dtype):
@@ -125,8 +133,11 @@ def conv2d_forward(x, weight, bias, stride: int, padding: int, training: bool, w
     -------
     out : ndarray, shape (N, F, OH, OW)
         An NCHW view of channels-last memory.
-    xh : ndarray, shape (N, H + 2 * padding, W + 2 * padding, C), or None
-        In training mode, the zero-padded channels-last input, kept for the backward pass.
+    saved : tuple or None
+        In training mode, what :func:`conv2d_backward` needs: the zero-padded channels-last
+        input, and the column matrix when it is at most ``KEEP_BYTES`` (else None: the backward
+        pass unfolds the input again, chunk by chunk, which is faster than keeping a matrix
+        too big for the cache).
     """
     n, c, h, w = x.shape
     f, _, k, _ = weight.shape
@@ -135,29 +146,33 @@ def conv2d_forward(x, weight, bias, stride: int, padding: int, training: bool, w
     dtype = np.result_type(x, weight)
     w_mat = weight.astype(dtype, copy=False).transpose(2, 3, 1, 0).reshape(k * k * c, f)
     xh = _padded_nhwc(x.astype(dtype, copy=False), padding, work if training else None, "xpad")
-    out = _conv_nhwc(xh, w_mat, k, stride, np.empty((n, oh, ow, f), dtype), work, "cols_x")
+    keep = training and n * oh * ow * k * k * c * np.dtype(dtype).itemsize <= KEEP_BYTES
+    out = np.empty((n, oh, ow, f), dtype)
+    cols = _conv_nhwc(xh, w_mat, k, stride, out, work, "cols" if keep else "cols_x", keep)
     out += bias
-    return out.transpose(0, 3, 1, 2), (xh if training else None)
+    return out.transpose(0, 3, 1, 2), ((xh, cols) if training else None)
 
 
-def conv2d_backward(grad_out, xh, x_shape, weight, stride: int, padding: int,
+def conv2d_backward(grad_out, saved, x_shape, weight, stride: int, padding: int,
                     input_grad: bool, work: dict):
     """Backward pass matching :func:`conv2d_forward`; returns ``(dx or None, dweight, dbias)``.
 
-    ``xh`` is the padded channels-last input :func:`conv2d_forward` returned.
+    ``saved`` is what :func:`conv2d_forward` returned in training mode.
     """
     n, c, h, w = x_shape
     f, _, k, _ = weight.shape
     s, p = stride, padding
+    xh, kept_cols = saved
     dtype = np.result_type(grad_out, weight)
     gh = grad_out.astype(dtype, copy=False).transpose(0, 2, 3, 1)  # (N, OH, OW, F)
     _, oh, ow, _ = gh.shape
     g = gh.reshape(-1, f)  # a view when grad_out is channels-last, as ReLU passes it
-    # dW = g.T @ cols, the column matrix unfolded again a chunk at a time (cheaper than
-    # keeping it: it would be k*k times the input's size, too big for the cache).
-    dw = np.zeros((k * k * c, f), dtype)  # rows in (kh, kw, C) order
-    for rows, cols in _unfold_chunks(xh, k, s, work, "cols_x"):
-        dw += cols.T @ g[rows]
+    if kept_cols is not None:
+        dw = kept_cols.T @ g  # (k*k*C, F), rows in (kh, kw, C) order
+    else:  # the column matrix again, chunk by chunk
+        dw = np.zeros((k * k * c, f), dtype)
+        for rows, cols in _unfold_chunks(xh, k, s, work, "cols_x"):
+            dw += cols.T @ g[rows]
     dweight = dw.reshape(k, k, c, f).transpose(3, 2, 0, 1)
     dbias = g.sum(axis=0)
     if not input_grad:
@@ -166,8 +181,8 @@ def conv2d_backward(grad_out, xh, x_shape, weight, stride: int, padding: int,
         # The input gradient is a convolution of grad_out with the flipped kernel (chapter 6).
         w_flip = weight[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * f, c)
         gp = _padded_nhwc(grad_out.astype(dtype, copy=False), k - 1 - p, work, "gpad")
-        dx = _conv_nhwc(gp, w_flip.astype(dtype, copy=False), k, 1,
-                        np.empty((n, h, w, c), dtype), work, "cols_g")
+        dx = np.empty((n, h, w, c), dtype)
+        _conv_nhwc(gp, w_flip.astype(dtype, copy=False), k, 1, dx, work, "cols_g")
         return dx.transpose(0, 3, 1, 2), dweight, dbias
     # Strided: the gradient of every window, one (N, OH, OW, C) block per kernel offset ...
     w_blocks = weight.transpose(2, 3, 0, 1).reshape(k * k, f, c)

@@ -260,7 +260,7 @@ class Conv2d(Module):
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         weight = _he_normal(rng, shape, fan_in, np.sqrt(2.0))
         self._make_params(dtype, weight=weight, bias=np.zeros(out_channels))
-        self._x = self._xh = self._x_shape = None
+        self._x = self._saved = self._x_shape = None
         self._work: dict[str, np.ndarray] = {}  # the fast path's buffers, reused across steps
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -271,13 +271,13 @@ class Conv2d(Module):
         weight, bias = self.params["weight"], self.params["bias"]
         self._x_shape = x.shape
         if self.fast:
-            out, self._xh = _fast.conv2d_forward(x, weight, bias, s, p, self.training,
+            out, self._saved = _fast.conv2d_forward(x, weight, bias, s, p, self.training,
                                                  self._work)
             self._x = None
             return self._keep_output(out)
         cols = im2col(x, k, s, p)  # one row per window: (N*OH*OW, C*k*k)
         out = cols @ weight.reshape(self.out_channels, -1).T + bias  # (N*OH*OW, F)
-        self._x, self._xh = (x if self.training else None), None
+        self._x, self._saved = (x if self.training else None), None
         return self._keep_output(out.reshape(len(x), oh, ow, -1).transpose(0, 3, 1, 2))
 
     def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
@@ -285,10 +285,10 @@ class Conv2d(Module):
         which saves the col2im step for a first layer, whose input needs no gradient)."""
         k, s, p, f = self.kernel_size, self.stride, self.padding, self.out_channels
         weight = self.params["weight"]
-        if self._xh is not None:  # forward took the fast path
-            grad_out = self._check_grad_out(grad_out, "_xh")
+        if self._saved is not None:  # forward took the fast path
+            grad_out = self._check_grad_out(grad_out, "_saved")
             dx, dweight, dbias = _fast.conv2d_backward(
-                grad_out, self._xh, self._x_shape, weight, s, p, input_grad, self._work)
+                grad_out, self._saved, self._x_shape, weight, s, p, input_grad, self._work)
         else:
             grad_out = self._check_grad_out(grad_out, "_x")
             g = grad_out.transpose(0, 2, 3, 1).reshape(-1, f)  # one row per output position
