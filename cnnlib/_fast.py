@@ -28,6 +28,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 CHUNK_BYTES = 2**21  # bytes of column matrix unfolded at a time (about half the L2 cache)
 CHUNK_IMAGES = 64  # at most this many images per chunk
 KEEP_BYTES = 2**24  # a training column matrix up to this size is kept for the backward pass
+ROWS_MAX_CHANNELS = 16  # convolutions with fewer output channels go by kernel rows
 
 
 def _buffer(work: dict | None, name: str, shape: tuple, dtype, zeros: bool = False):
@@ -111,6 +112,60 @@ def _new_cols(work, name, rows, k, c, dtype):
     return _buffer(work, name, (rows, k * k * c), dtype)
 
 
+def _conv_rows(xh, weight, out, work: dict, name: str, keep: bool):
+    """Stride-1 convolution of padded NHWC ``xh`` into ``out`` (N, OH, OW, F), by kernel rows.
+
+    For few output channels, unfolding whole windows makes a matrix ``k`` times wider than
+    needed by a product with only F columns. Here each row is unfolded along the width only
+    (``xw``: (N, Hp, OW, k, C)), one product with the weight as a (k*C, k*F) matrix gives every
+    kernel row's contribution, and ``k`` shifted adds sum them. Returns ``xw`` with ``keep``.
+    """
+    n, hp, wp, c = xh.shape
+    f, _, k, _ = weight.shape
+    oh, ow = hp - k + 1, wp - k + 1
+    w_rows = weight.transpose(3, 1, 2, 0).reshape(k * c, k * f)  # [(kw, C), (kh, F)]
+    image_bytes = hp * ow * k * max(c, f) * xh.dtype.itemsize
+    chunk = n if keep else max(1, min(CHUNK_IMAGES, n, CHUNK_BYTES // image_bytes))
+    xw_buf = _buffer(work, name, (chunk, hp, ow, k, c), xh.dtype)
+    p_buf = _buffer(work, name + "_p", (chunk * hp * ow, k * f), xh.dtype)
+    for i in range(0, n, chunk):
+        sub = xh[i : i + chunk]
+        m = len(sub)
+        xw = xw_buf[:m]
+        np.copyto(xw, sliding_window_view(sub, k, axis=2).transpose(0, 1, 2, 4, 3))
+        prod = np.matmul(xw.reshape(-1, k * c), w_rows, out=p_buf[: m * hp * ow])
+        prod = prod.reshape(m, hp, ow, k, f)  # [image, input row, column, kernel row, F]
+        o = out[i : i + m]
+        np.copyto(o, prod[:, 0:oh, :, 0, :])
+        for t in range(1, k):
+            o += prod[:, t : t + oh, :, t, :]
+    return xw_buf if keep else None
+
+
+def _dweight_rows(gh, xw, k: int, work: dict):
+    """Weight gradient (F, C, k, k) from the row-unfolded input ``xw`` of :func:`_conv_rows`.
+
+    For kernel row t, ``dW[:, :, t] = sum over positions of g[n, r, s] (x) xw[n, r + t, s]``.
+    With g padded by zero rows to the input's height, ``r + t`` is a shift by ``t * OW`` rows
+    of the flattened arrays, so each kernel row is one matrix product of two contiguous slices.
+    """
+    n, oh, ow, f = gh.shape
+    hp, c = xw.shape[1], xw.shape[4]
+    g_ext = _buffer(work, "g_ext", (n, hp, ow, f), gh.dtype, zeros=True)  # rows >= OH stay 0
+    g_ext[:, :oh] = gh
+    m = n * hp * ow
+    g_flat, xw_flat = g_ext.reshape(m, f), xw.reshape(m, k * c)
+    dw = np.empty((k, f, k * c), gh.dtype)  # [kh, F, (kw, C)]
+    for t in range(k):
+        np.matmul(g_flat[: m - t * ow].T, xw_flat[t * ow :], out=dw[t])
+    return dw.reshape(k, f, k, c).transpose(1, 3, 0, 2)
+
+
+def _by_rows(stride: int, c_in: int, c_out: int) -> bool:
+    """Whether :func:`_conv_rows` is the faster way (measured: few output channels)."""
+    return stride == 1 and c_in > 1 and c_out < ROWS_MAX_CHANNELS
+
+
 def im2col_channels_last(x: np.ndarray, k: int, stride: int, padding: int) -> np.ndarray:
     """im2col with rows in (kh, kw, C) order, read from channels-last memory.
 
@@ -146,11 +201,16 @@ def conv2d_forward(x, weight, bias, stride: int, padding: int, training: bool, w
     dtype = np.result_type(x, weight)
     w_mat = weight.astype(dtype, copy=False).transpose(2, 3, 1, 0).reshape(k * k * c, f)
     xh = _padded_nhwc(x.astype(dtype, copy=False), padding, work if training else None, "xpad")
-    keep = training and n * oh * ow * k * k * c * np.dtype(dtype).itemsize <= KEEP_BYTES
     out = np.empty((n, oh, ow, f), dtype)
-    cols = _conv_nhwc(xh, w_mat, k, stride, out, work, "cols" if keep else "cols_x", keep)
+    if _by_rows(stride, c, f):
+        xw = _conv_rows(xh, weight.astype(dtype, copy=False), out, work, "xw", training)
+        saved = (xh, None, xw)
+    else:
+        keep = training and n * oh * ow * k * k * c * np.dtype(dtype).itemsize <= KEEP_BYTES
+        cols = _conv_nhwc(xh, w_mat, k, stride, out, work, "cols" if keep else "cols_x", keep)
+        saved = (xh, cols, None)
     out += bias
-    return out.transpose(0, 3, 1, 2), ((xh, cols) if training else None)
+    return out.transpose(0, 3, 1, 2), (saved if training else None)
 
 
 def conv2d_backward(grad_out, saved, x_shape, weight, stride: int, padding: int,
@@ -162,27 +222,34 @@ def conv2d_backward(grad_out, saved, x_shape, weight, stride: int, padding: int,
     n, c, h, w = x_shape
     f, _, k, _ = weight.shape
     s, p = stride, padding
-    xh, kept_cols = saved
+    xh, kept_cols, xw = saved
     dtype = np.result_type(grad_out, weight)
     gh = grad_out.astype(dtype, copy=False).transpose(0, 2, 3, 1)  # (N, OH, OW, F)
     _, oh, ow, _ = gh.shape
     g = gh.reshape(-1, f)  # a view when grad_out is channels-last, as ReLU passes it
-    if kept_cols is not None:
-        dw = kept_cols.T @ g  # (k*k*C, F), rows in (kh, kw, C) order
-    else:  # the column matrix again, chunk by chunk
-        dw = np.zeros((k * k * c, f), dtype)
-        for rows, cols in _unfold_chunks(xh, k, s, work, "cols_x"):
-            dw += cols.T @ g[rows]
-    dweight = dw.reshape(k, k, c, f).transpose(3, 2, 0, 1)
+    if xw is not None:  # forward went by kernel rows
+        dweight = _dweight_rows(gh, xw, k, work)
+    else:
+        if kept_cols is not None:
+            dw = kept_cols.T @ g  # (k*k*C, F), rows in (kh, kw, C) order
+        else:  # the column matrix again, chunk by chunk
+            dw = np.zeros((k * k * c, f), dtype)
+            for rows, cols in _unfold_chunks(xh, k, s, work, "cols_x"):
+                dw += cols.T @ g[rows]
+        dweight = dw.reshape(k, k, c, f).transpose(3, 2, 0, 1)
     dbias = g.sum(axis=0)
     if not input_grad:
         return None, dweight, dbias
     if s == 1 and p <= k - 1:
         # The input gradient is a convolution of grad_out with the flipped kernel (chapter 6).
-        w_flip = weight[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * f, c)
+        w_flip = weight.astype(dtype, copy=False)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
         gp = _padded_nhwc(grad_out.astype(dtype, copy=False), k - 1 - p, work, "gpad")
         dx = np.empty((n, h, w, c), dtype)
-        _conv_nhwc(gp, w_flip.astype(dtype, copy=False), k, 1, dx, work, "cols_g")
+        if _by_rows(1, f, c):
+            _conv_rows(gp, w_flip, dx, work, "gw", keep=False)
+        else:  # w_flip (C, F, k, k) as a (k*k*F, C) matrix, rows in (kh, kw, F) order
+            w_mat = w_flip.transpose(2, 3, 1, 0).reshape(k * k * f, c)
+            _conv_nhwc(gp, w_mat, k, 1, dx, work, "cols_g")
         return dx.transpose(0, 3, 1, 2), dweight, dbias
     # Strided: the gradient of every window, one (N, OH, OW, C) block per kernel offset ...
     w_blocks = weight.transpose(2, 3, 0, 1).reshape(k * k, f, c)

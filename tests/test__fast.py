@@ -176,3 +176,34 @@ def test_maxpool_fast_and_readable_agree_on_a_convolution_output(k, stride):
     out_slow, dx_slow, _ = run(slow, x)
     np.testing.assert_array_equal(out_fast, out_slow)
     np.testing.assert_array_equal(dx_fast, dx_slow)
+
+
+# --------------------------------------------------------------------------- Conv2d, other routes
+# The fast path picks a route by shape: kernel rows for few output channels, whole windows
+# (im2col) for many; the column matrix kept or unfolded again; one chunk or several.
+@pytest.mark.parametrize(("c_in", "c_out"), [(1, 16), (3, 16), (16, 16), (16, 3)])
+@pytest.mark.parametrize(("stride", "padding"), [(1, 1), (1, 0), (2, 1)])
+def test_conv2d_fast_and_readable_agree_for_many_channels(c_in, c_out, stride, padding):
+    fast, slow = conv_pair(c_in, 3, stride, padding, np.float64, c_out=c_out)
+    x = normal((3, c_in, 8, 7), seed=3)
+    for a, b in zip(run(fast, x), run(slow, x), strict=True):
+        if isinstance(a, dict):
+            for name in a:
+                np.testing.assert_allclose(a[name], b[name], rtol=1e-10, atol=1e-12)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("c_in", "c_out"), [(1, 4), (3, 4), (3, 16), (16, 16)])
+@pytest.mark.parametrize("keep_bytes", [0, 2**30], ids=["unfold-again", "keep-cols"])
+def test_conv2d_fast_training_in_several_chunks_agrees(c_in, c_out, keep_bytes, monkeypatch):
+    monkeypatch.setattr(_fast, "CHUNK_BYTES", 1)  # one image per chunk
+    monkeypatch.setattr(_fast, "KEEP_BYTES", keep_bytes)
+    fast, slow = conv_pair(c_in, 3, 1, 1, np.float64, c_out=c_out)
+    x = normal((3, c_in, 6, 5), seed=3)
+    out_fast, dx_fast, grads_fast = run(fast, x)
+    out_slow, dx_slow, grads_slow = run(slow, x)
+    np.testing.assert_allclose(out_fast, out_slow, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx_fast, dx_slow, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grads_fast["weight"], grads_slow["weight"], rtol=1e-10,
+                               atol=1e-12)
