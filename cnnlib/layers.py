@@ -360,9 +360,12 @@ class MaxPool2d(Module):
         unclaimed = np.ones_like(out, dtype=bool)  # windows whose maximum is not yet found
         for idx in self._offsets(x):
             hit = x[idx] == out
-            hit &= unclaimed
-            unclaimed &= ~hit
-            dx[idx] += g * hit
+            hit &= unclaimed  # only the first maximum of each window
+            unclaimed ^= hit  # those windows are done
+            if self.stride >= self.kernel_size:  # windows do not overlap: one write each
+                np.multiply(g, hit, out=dx[idx])
+            else:
+                dx[idx] += g * hit
         return dx
 
 
