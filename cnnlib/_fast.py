@@ -9,15 +9,21 @@ The tricks (chapter 6 measures the first ones):
 * **one channel.** For a grey image, each kernel offset's shifted image is copied whole.
 * **chunks that stay in cache.** The column matrix is filled a few images at a time, and each
   chunk is multiplied while it is still in the processor's cache. In eval mode only one chunk
-  exists at a time, so memory is bounded for any batch size.
-* **buffers kept across steps.** The column matrix and the zero-padded input live in a per-layer
+  exists at a time, so memory is bounded for any batch size. A training column matrix of at
+  most ``KEEP_BYTES`` is kept for the weight gradient; a bigger one is unfolded again, chunk by
+  chunk, in the backward pass (faster than reading it back from memory).
+* **buffers kept across steps.** Column matrices and zero-padded inputs live in a per-layer
   ``work`` dict and are reused while the shapes stay the same: a fresh multi-megabyte array
   every step costs page faults.
 * **the input gradient as a convolution.** For stride 1, the gradient for the input is the
   output gradient, zero-padded by ``k - 1 - padding``, convolved with the kernel flipped in
   both directions (input and output channels swapped): one unfold and one matrix product
   instead of a matrix product with ``k * k`` times more outputs and ``k * k`` strided adds
-  (``col2im``).
+  (``col2im``, still used for strides above 1).
+* **kernel rows for few output channels.** A product with only F < 16 columns uses the
+  processor poorly; unfolding along the width only and multiplying by the weight as a
+  (k*C, k*F) matrix, then adding the ``k`` kernel rows' shifted results, is faster (the seed
+  network's second convolution and its input gradient go this way).
 """
 
 from __future__ import annotations
@@ -50,10 +56,6 @@ def _padded_nhwc(x: np.ndarray, padding: int, work: dict | None, name: str) -> n
     buf = _buffer(work, name, (n, h + 2 * padding, w + 2 * padding, c), xh.dtype, zeros=True)
     buf[:, padding : padding + h, padding : padding + w] = xh
     return buf
-
-
-def _images_per_chunk(row_bytes: int) -> int:
-    return max(1, min(CHUNK_IMAGES, CHUNK_BYTES // max(row_bytes, 1)))
 
 
 def _unfold(xh: np.ndarray, k: int, stride: int, dest: np.ndarray) -> np.ndarray:
