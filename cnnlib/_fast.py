@@ -147,20 +147,18 @@ def _conv_rows(xh, weight, out, work: dict, name: str, keep: bool):
 def _dweight_rows(gh, xw, k: int, work: dict):
     """Weight gradient (F, C, k, k) from the row-unfolded input ``xw`` of :func:`_conv_rows`.
 
-    For kernel row t, ``dW[:, :, t] = sum over positions of g[n, r, s] (x) xw[n, r + t, s]``.
-    With g padded by zero rows to the input's height, ``r + t`` is a shift by ``t * OW`` rows
-    of the flattened arrays, so each kernel row is one matrix product of two contiguous slices.
+    ``dW[:, :, t] = sum over positions of g[n, r, s] (x) xw[n, r + t, s]``. Placing a copy of
+    g, shifted down by t rows, in slot t of ``g_shift`` (N, Hp, OW, k, F) makes all k kernel
+    rows one matrix product: ``xw.T @ g_shift``.
     """
     n, oh, ow, f = gh.shape
     hp, c = xw.shape[1], xw.shape[4]
-    g_ext = _buffer(work, "g_ext", (n, hp, ow, f), gh.dtype, zeros=True)  # rows >= OH stay 0
-    g_ext[:, :oh] = gh
     m = n * hp * ow
-    g_flat, xw_flat = g_ext.reshape(m, f), xw.reshape(m, k * c)
-    dw = np.empty((k, f, k * c), gh.dtype)  # [kh, F, (kw, C)]
-    for t in range(k):
-        np.matmul(g_flat[: m - t * ow].T, xw_flat[t * ow :], out=dw[t])
-    return dw.reshape(k, f, k, c).transpose(1, 3, 0, 2)
+    g_shift = _buffer(work, "g_shift", (n, hp, ow, k, f), gh.dtype, zeros=True)
+    for t in range(k):  # the rest of slot t stays zero
+        g_shift[:, t : t + oh, :, t, :] = gh
+    dw = xw.reshape(m, k * c).T @ g_shift.reshape(m, k * f)  # [(kw, C), (kh, F)]
+    return dw.reshape(k, c, k, f).transpose(3, 1, 2, 0)
 
 
 def _by_rows(stride: int, c_in: int, c_out: int) -> bool:
