@@ -11,9 +11,9 @@ Two networks, float32, trained with Adam:
 For each thread count (``--threads 1 2``) cnnlib's BLAS is limited through threadpoolctl and
 PyTorch through ``torch.set_num_threads`` (run it without ``OPENBLAS_NUM_THREADS=1`` in the
 environment, as ``make bench`` does, or OpenBLAS may be unable to start a second thread).
-The contenders take turns, so a noisy neighbour slows
-all alike; each timed pass is repeated and the median counts. PyTorch (``pip install
-torch==2.13.0``) is optional: when importable the ratio cnnlib / PyTorch is printed.
+The contenders take turns, so a noisy neighbour slows all alike; each timed pass is repeated
+and the median counts. PyTorch (``pip install torch==2.13.0``) is optional: when importable
+the ratio cnnlib / PyTorch is printed.
 Run: ``python benchmarks/train_throughput.py``.
 """
 
