@@ -216,10 +216,11 @@ def _he_normal(rng, shape: tuple[int, ...], fan_in: int, gain: float) -> np.ndar
 class Conv2d(Module):
     """2-D convolution (cross-correlation, as in PyTorch) over NCHW input.
 
-    The forward pass is ``im2col`` → one matrix product (+ bias); the backward pass is two matrix
-    products → ``col2im`` (:func:`cnnlib.functional.conv2d_backward` spells it out). With
-    ``fast = True`` (the default) the layer computes the same numbers through the channels-last
-    paths of ``cnnlib._fast``; set ``Conv2d.fast = False`` to run the readable version.
+    The forward pass unfolds every window into a row (``im2col``) and does all the
+    multiply-adds as one matrix product; the backward pass is two matrix products and a
+    ``col2im`` (chapter 6). With ``fast = True`` (the default) the layer computes the same
+    numbers through the channels-last paths of ``cnnlib._fast``; set ``Conv2d.fast = False``
+    to run the readable code below.
 
     Parameters
     ----------
@@ -262,41 +263,38 @@ class Conv2d(Module):
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         weight = _he_normal(rng, shape, fan_in, np.sqrt(2.0))
         self._make_params(dtype, weight=weight, bias=np.zeros(out_channels))
-        self._x = self._cols = self._x_shape = None
+        self._x = self._saved = self._x_shape = None
+        self._work: dict[str, np.ndarray] = {}  # the fast path's buffers, reused across steps
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         check_nchw(x, "Conv2d", channels=self.in_channels)
         k, s, p = self.kernel_size, self.stride, self.padding
-        _output_hw(x, "Conv2d", k, s, p)
+        oh, ow = _output_hw(x, "Conv2d", k, s, p)
         weight, bias = self.params["weight"], self.params["bias"]
         self._x_shape = x.shape
         if self.fast:
-            out, self._cols = _fast.conv2d_forward(x, weight, bias, s, p, keep_cols=self.training)
+            out, self._saved = _fast.conv2d_forward(x, weight, bias, s, p, self.training,
+                                                 self._work)
             self._x = None
             return self._keep_output(out)
-        # The readable version: unfold the windows, one matrix product, fold the result back.
-        n, f = x.shape[0], self.out_channels
-        oh, ow = conv_output_size(x.shape[2], k, s, p), conv_output_size(x.shape[3], k, s, p)
-        cols = im2col(x, k, s, p)  # (N*OH*OW, C*k*k)
-        out = cols @ weight.reshape(f, -1).T + bias  # (N*OH*OW, F)
-        self._x, self._cols = (x, None) if self.training else (None, None)
-        return self._keep_output(out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2))
+        cols = im2col(x, k, s, p)  # one row per window: (N*OH*OW, C*k*k)
+        out = cols @ weight.reshape(self.out_channels, -1).T + bias  # (N*OH*OW, F)
+        self._x, self._saved = (x if self.training else None), None
+        return self._keep_output(out.reshape(len(x), oh, ow, -1).transpose(0, 3, 1, 2))
 
     def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Fill ``grads``; return the input gradient (None when ``input_grad`` is False,
         which saves the col2im step for a first layer, whose input needs no gradient)."""
-        if self._cols is not None:  # the fast path ran forward
-            grad_out = self._check_grad_out(grad_out, "_cols")
+        k, s, p, f = self.kernel_size, self.stride, self.padding, self.out_channels
+        weight = self.params["weight"]
+        if self._saved is not None:  # forward took the fast path
+            grad_out = self._check_grad_out(grad_out, "_saved")
             dx, dweight, dbias = _fast.conv2d_backward(
-                grad_out, self._cols, self._x_shape, self.params["weight"],
-                self.stride, self.padding, input_grad,
-            )
+                grad_out, self._saved, self._x_shape, weight, s, p, input_grad, self._work)
         else:
             grad_out = self._check_grad_out(grad_out, "_x")
-            k, s, p, f = self.kernel_size, self.stride, self.padding, self.out_channels
-            weight = self.params["weight"]
-            g = grad_out.transpose(0, 2, 3, 1).reshape(-1, f)  # (N*OH*OW, F)
+            g = grad_out.transpose(0, 2, 3, 1).reshape(-1, f)  # one row per output position
             dweight = (g.T @ im2col(self._x, k, s, p)).reshape(weight.shape)
             dbias = g.sum(axis=0)
             dx = col2im(g @ weight.reshape(f, -1), self._x_shape, k, s, p) if input_grad else None
@@ -349,8 +347,8 @@ class MaxPool2d(Module):
         x = np.asarray(x)
         check_nchw(x, "MaxPool2d")
         out = None
-        for idx in self._offsets(x):
-            out = x[idx].copy() if out is None else np.maximum(out, x[idx], out=out)
+        for idx in self._offsets(x):  # (copies keep x's memory layout: order="K")
+            out = x[idx].copy(order="K") if out is None else np.maximum(out, x[idx], out=out)
         self._x, self._out = (x, out) if self.training else (None, None)
         return self._keep_output(out)
 
@@ -359,13 +357,18 @@ class MaxPool2d(Module):
         if not input_grad:
             return None
         x, out = self._x, self._out
-        dx = np.zeros(x.shape, dtype=grad_out.dtype)
-        unclaimed = np.ones(out.shape, dtype=bool)  # windows whose maximum is not yet found
+        g = np.empty_like(out, dtype=grad_out.dtype)  # grad_out in the memory layout of out
+        g[...] = grad_out  # (and of x): elementwise operations on matching layouts are fastest
+        dx = np.zeros_like(x, dtype=g.dtype)
+        unclaimed = np.ones_like(out, dtype=bool)  # windows whose maximum is not yet found
         for idx in self._offsets(x):
             hit = x[idx] == out
-            hit &= unclaimed
-            unclaimed &= ~hit
-            dx[idx] += grad_out * hit
+            hit &= unclaimed  # only the first maximum of each window
+            unclaimed ^= hit  # those windows are done
+            if self.stride >= self.kernel_size:  # windows do not overlap: one write each
+                np.multiply(g, hit, out=dx[idx])
+            else:
+                dx[idx] += g * hit
         return dx
 
 

@@ -83,13 +83,16 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma and Ba, 2014) with bias correction, as ``torch.optim.Adam``.
 
-    For step ``t = 1, 2, ...`` and each parameter::
+    For step ``t = 1, 2, ...`` and each parameter (chapter 5)::
 
         m = beta1 * m + (1 - beta1) * grad          # first moment, kept across steps
         v = beta2 * v + (1 - beta2) * grad**2       # second moment, kept across steps
-        param -= lr * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)
+        m_hat = m / (1 - beta1**t)                  # bias correction (m and v start at 0)
+        v_hat = v / (1 - beta2**t)
+        param -= lr * m_hat / (sqrt(v_hat) + eps)
 
     ``weight_decay`` adds ``weight_decay * param`` to the gradient first (L2, as in PyTorch).
+    The moments are in ``m`` and ``v``, one array per parameter; ``t`` counts the steps.
     """
 
     def __init__(
@@ -117,32 +120,22 @@ class Adam(Optimizer):
         self.t = 0  # number of steps taken
         self.m = [np.zeros_like(p) for p, _ in self.params]
         self.v = [np.zeros_like(p) for p, _ in self.params]
-        self._buf = [np.empty_like(p) for p, _ in self.params]
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps})"
 
     def step(self) -> None:
+        """One Adam update of every parameter, in place: the formula above, line by line."""
         self.t += 1
         beta1, beta2 = self.betas
-        step_size = self.lr / (1 - beta1**self.t)
-        root_correction = np.sqrt(1 - beta2**self.t)
-        for (p, g), m, v, buf in zip(self.params, self.m, self.v, self._buf, strict=True):
+        for (p, g), m, v in zip(self.params, self.m, self.v, strict=True):
             if self.weight_decay:
-                g = g + self.weight_decay * p
-            # In place, through one scratch buffer per parameter: no temporaries per step.
-            m *= beta1
-            m += np.multiply(g, 1 - beta1, out=buf)
-            v *= beta2
-            np.multiply(g, g, out=buf)
-            buf *= 1 - beta2
-            v += buf
-            np.sqrt(v, out=buf)
-            buf /= root_correction
-            buf += self.eps  # buf = sqrt(v_hat) + eps
-            np.divide(m, buf, out=buf)
-            buf *= step_size
-            p -= buf
+                g = g + self.weight_decay * p  # L2 penalty in the gradient, as torch.optim.Adam
+            m[...] = beta1 * m + (1 - beta1) * g  # moving average of the gradient
+            v[...] = beta2 * v + (1 - beta2) * g**2  # ... and of its square
+            m_hat = m / (1 - beta1**self.t)  # bias correction: m and v start at zero
+            v_hat = v / (1 - beta2**self.t)
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 class AdamW(Adam):

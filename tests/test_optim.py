@@ -156,6 +156,29 @@ def test_adam_weight_decay_shrinks_a_parameter_with_zero_gradient():
     np.testing.assert_allclose(p, [0.99, -0.99], rtol=1e-6)
 
 
+def test_adam_moments_after_one_step_are_the_weighted_gradient_and_its_square():
+    p, g = pair()
+    g[...] = [0.5, -2.0, 4.0]
+    optimizer = Adam([(p, g)], betas=(0.8, 0.9))
+    optimizer.step()
+    np.testing.assert_allclose(optimizer.m[0], 0.2 * g, rtol=1e-12)
+    np.testing.assert_allclose(optimizer.v[0], 0.1 * g**2, rtol=1e-12)
+
+
+def test_adam_step_with_weight_decay_does_not_change_the_gradient():
+    p, g = pair()
+    g[...] = [0.5, -2.0, 4.0]
+    Adam([(p, g)], weight_decay=0.1).step()
+    np.testing.assert_array_equal(g, [0.5, -2.0, 4.0])
+
+
+def test_adam_keeps_float32_moments_float32():
+    p, g = np.ones(3, np.float32), np.ones(3, np.float32)
+    optimizer = Adam([(p, g)], weight_decay=0.1)
+    optimizer.step()
+    assert optimizer.m[0].dtype == np.float32 and optimizer.v[0].dtype == np.float32
+
+
 # --------------------------------------------------------------------------- shared behaviour
 @pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps)],
                          ids=["SGD", "Adam"])
