@@ -183,3 +183,33 @@ def draw_padded_input(ax, image: np.ndarray, padding: int, title: str) -> None:
                                fill=False, edgecolor="0.55", linestyle=":", linewidth=1.2))
     ax.set_title(title, fontsize=10)
     plain_axes(ax)
+
+
+# --- anywidget base (provisional copy of the spec in widgets.md; widgets-a's version wins) ---
+import base64 as _base64  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+import anywidget as _anywidget  # noqa: E402
+
+_JS_DIR = _Path(__file__).resolve().parent / "js"
+
+
+class BookWidget(_anywidget.AnyWidget):
+    """An anywidget whose front-end is ``js/common.js`` followed by ``js/<_js>``."""
+
+    _js = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("_js"):
+            cls._esm = ((_JS_DIR / "common.js").read_text(encoding="utf-8") + "\n"
+                        + (_JS_DIR / cls._js).read_text(encoding="utf-8"))
+
+
+def pack(array, dtype: str = "float32") -> dict:
+    """``{"shape", "dtype", "b64"}``: an array as little-endian bytes in base64."""
+    if dtype not in ("float32", "uint8"):
+        raise ValueError(f"dtype must be 'float32' or 'uint8', got {dtype!r}.")
+    a = np.ascontiguousarray(np.asarray(array), dtype="<f4" if dtype == "float32" else "u1")
+    return {"shape": list(a.shape), "dtype": dtype,
+            "b64": _base64.b64encode(a.tobytes()).decode("ascii")}
