@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import traitlets
 from matplotlib.patches import ConnectionPatch, Rectangle
 
 from cnnlib import (
@@ -17,8 +18,6 @@ from ..plots import (
     one_image_maps,
     symmetric_limit,
 )
-import traitlets
-
 from .base import BookWidget, pack
 
 __all__ = ["show_flatten", "plot_decision_boundaries", "HiddenUnitExplorer", "hidden_unit_explorer",

@@ -14,7 +14,6 @@ from cnnlib import (
 
 from ..plots import (
     DIGIT_CMAP,
-    RIGHT_COLOUR,
     as_images,
     make_figure,
     no_ticks,
