@@ -62,7 +62,8 @@ function diRender({ model, el }) {
     ctx.textAlign = "left";
     // feature maps, one row per layer, symmetric colour limits per layer
     let y = 30 + H * 3 + 20;
-    const state = { index: i, name: names[i], label, prediction: pred, probs: p, layers: [] };
+    const state = { index: i, name: names[i], label, prediction: pred, probs: p,
+                    image: Array.from(pixels), layers: [] };
     maps.forEach((m, l) => {
       const [, C, h, w] = m.shape;
       const cell = cellOf(w);
