@@ -18,6 +18,7 @@ function diRender({ model, el }) {
   caption.style.margin = "0.4em 0";
   const canvas = document.createElement("canvas");
   canvas.setAttribute("role", "img");
+  canvas.style.maxWidth = "100%";
   root.append(caption, canvas);
 
   const probs = unpack(model.get("probs"));

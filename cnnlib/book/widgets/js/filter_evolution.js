@@ -31,6 +31,7 @@ function feRender({ model, el }) {
   caption.style.margin = "0.4em 0";
   const canvas = document.createElement("canvas");
   canvas.setAttribute("role", "img");
+  canvas.style.maxWidth = "100%";
   root.append(caption, canvas);
 
   const packs = {};

@@ -20,6 +20,7 @@ function huRender({ model, el }) {
   caption.style.margin = "0.4em 0";
   const canvas = document.createElement("canvas");
   canvas.setAttribute("role", "img");
+  canvas.style.maxWidth = "100%";
   root.append(caption, canvas);
 
   const q = unpack(model.get("weights"));

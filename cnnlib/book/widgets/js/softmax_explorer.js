@@ -68,6 +68,7 @@ function smRender({ model, el }) {
   const canvas = document.createElement("canvas");
   canvas.width = 760; canvas.height = 230;
   canvas.setAttribute("role", "img");
+  canvas.style.maxWidth = "100%";
   root.append(caption, canvas);
 
   temp.addEventListener("input", () => {
