@@ -195,15 +195,32 @@ _JS_DIR = _Path(__file__).resolve().parent / "js"
 
 
 class BookWidget(_anywidget.AnyWidget):
-    """An anywidget whose front-end is ``js/common.js`` followed by ``js/<_js>``."""
+    """An anywidget whose front-end is ``js/common.js`` followed by ``js/<_js>``.
+
+    ``data`` holds :meth:`compute` for the current values of the traits in ``_inputs``.
+    """
 
     _js = ""
+    _inputs: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("_js"):
             cls._esm = ((_JS_DIR / "common.js").read_text(encoding="utf-8") + "\n"
                         + (_JS_DIR / cls._js).read_text(encoding="utf-8"))
+
+    def __init__(self, **kwargs):
+        self.data = {}
+        super().__init__(**kwargs)
+        if self._inputs:
+            self.observe(self._refresh, names=list(self._inputs))
+        self._refresh()
+
+    def _refresh(self, _change=None) -> None:
+        self.data = self.compute()
+
+    def compute(self) -> dict:
+        return {}
 
 
 def pack(array, dtype: str = "float32") -> dict:

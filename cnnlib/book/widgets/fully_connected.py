@@ -218,6 +218,7 @@ class HiddenUnitExplorer(BookWidget):
     """
 
     _js = "hidden_unit_explorer.js"
+    _inputs = ("unit", "view")
     unit = traitlets.Int(0).tag(sync=True)
     view = traitlets.Unicode("all").tag(sync=True)
     units = traitlets.Int(1).tag(sync=True)
@@ -239,17 +240,13 @@ class HiddenUnitExplorer(BookWidget):
             raise ValueError(f"map_shape {shape} holds {int(np.prod(shape))} numbers, but "
                              f"each unit has {features} incoming weights; expected (C, H, W) "
                              f"with C*H*W = {features}.")
-        self.data: dict = {}
         stacks = np.stack([self.fresh, self.trained, self.trained - self.fresh])
         q, scale = quantise_signed(stacks.reshape(3 * units, *shape))
         self._q, self._scale = q.reshape(3, units, *shape), scale.reshape(3, units)
         super().__init__(units=units, map_shape=list(shape),
                          views=[list(v) for v in VIEWS],
-                         weights=pack(self._q, "uint8"), scales=pack(self._scale, "float32"))
-        self.observe(self._update, names=["unit", "view"])
-        self.set_trait("view", view)
-        self.set_trait("unit", unit)
-        self._update()
+                         weights=pack(self._q, "uint8"), scales=pack(self._scale, "float32"),
+                         unit=unit, view=view)
 
     @traitlets.validate("unit")
     def _check_unit(self, proposal):
@@ -266,16 +263,17 @@ class HiddenUnitExplorer(BookWidget):
                                        f"{proposal['value']!r}.")
         return proposal["value"]
 
-    def _update(self, _change=None) -> None:
+    def compute(self) -> dict:
+        """The exact weights of the chosen unit, and the quantised rows the page draws."""
         shape = tuple(self.map_shape)
         fresh = self.fresh[self.unit].reshape(shape)
         trained = self.trained[self.unit].reshape(shape)
         rows = list(_ROWS) if self.view == "all" else [self.view]
         drawn = {name: dequantise_signed(self._q[k, self.unit], self._scale[k, self.unit])
                  for k, name in enumerate(_ROWS) if name in rows}
-        self.data = {"unit": self.unit, "view": self.view, "weights_fresh": fresh,
-                     "weights_trained": trained, "change": trained - fresh,
-                     "rows": rows, "drawn": drawn}
+        return {"unit": self.unit, "view": self.view, "weights_fresh": fresh,
+                "weights_trained": trained, "change": trained - fresh,
+                "rows": rows, "drawn": drawn}
 
 
 def hidden_unit_explorer(models, unit: int = 0, view: str = "all",

@@ -37,6 +37,7 @@ class SoftmaxExplorer(BookWidget):
     """
 
     _js = "softmax_explorer.js"
+    _inputs = ("logits", "temperature", "true_class")
     LIMIT = 10.0
     T_MIN, T_MAX = 0.1, 10.0
     logits = traitlets.List(traitlets.Float(), minlen=10, maxlen=10).tag(sync=True)
@@ -49,11 +50,8 @@ class SoftmaxExplorer(BookWidget):
         _check_logits(z, self.LIMIT)
         _check_true_class(true_class)
         _check_temperature(temperature, self.T_MIN, self.T_MAX)
-        self.data: dict = {}
         super().__init__(logits=[float(v) for v in z], temperature=float(temperature),
                          true_class=int(true_class))
-        self.observe(self._update, names=["logits", "temperature", "true_class"])
-        self._update()
 
     @traitlets.validate("logits")
     def _valid_logits(self, proposal):
@@ -71,13 +69,14 @@ class SoftmaxExplorer(BookWidget):
         _check_true_class(proposal["value"], traitlets.TraitError)
         return proposal["value"]
 
-    def _update(self, _change=None) -> None:
+    def compute(self) -> dict:
+        """cnnlib's softmax, log-probabilities and loss for the current traits."""
         z = np.array(self.logits, dtype=np.float64)
         t = float(self.temperature)
         y = int(self.true_class)
         logp = log_softmax(z / t)
-        self.data = {"logits": z, "probs": softmax(z / t), "log_probs": logp,
-                     "loss": float(-logp[y]), "temperature": t, "true_class": y}
+        return {"logits": z, "probs": softmax(z / t), "log_probs": logp,
+                "loss": float(-logp[y]), "temperature": t, "true_class": y}
 
 
 def _check_logits(z: np.ndarray, limit: float, error=ValueError) -> None:

@@ -38,6 +38,7 @@ class FilterEvolution(BookWidget):
     """Convolution filters of one layer after a chosen epoch (see :func:`filter_evolution`)."""
 
     _js = "filter_evolution.js"
+    _inputs = ("epoch", "layer", "show")
     epoch = traitlets.Int(0).tag(sync=True)
     layer = traitlets.Unicode().tag(sync=True)
     show = traitlets.Unicode(FILTER_VIEWS[0]).tag(sync=True)
@@ -54,13 +55,10 @@ class FilterEvolution(BookWidget):
         self._change = {k: w - w[:1] for k, w in self._weights.items()}
         changes = {k: [_relative_change(wi.astype(np.float64), w[0].astype(np.float64))
                        for wi in w] for k, w in self._weights.items()}
-        self.data: dict = {}
         super().__init__(epochs=len(snapshots) - 1, layers=keys, views=list(FILTER_VIEWS),
                          states={k: {"weights": pack(self._weights[k]),
                                      "change": pack(self._change[k])} for k in keys},
                          changes=changes, layer=layer, epoch=epoch, show=show)
-        self.observe(self._update, names=["epoch", "layer", "show"])
-        self._update()
 
     @traitlets.validate("epoch")
     def _valid_epoch(self, proposal):
@@ -78,12 +76,13 @@ class FilterEvolution(BookWidget):
         _check_show(proposal["value"], traitlets.TraitError)
         return proposal["value"]
 
-    def _update(self, _change=None) -> None:
+    def compute(self) -> dict:
+        """The chosen layer's weights after the chosen epoch, and the array drawn."""
         weight = self._weights[self.layer][self.epoch]
         shown = weight if self.show == FILTER_VIEWS[0] else self._change[self.layer][self.epoch]
-        self.data = {"epoch": self.epoch, "layer": self.layer, "show": self.show,
-                     "weight": weight, "shown": shown,
-                     "change": self.changes[self.layer][self.epoch]}
+        return {"epoch": self.epoch, "layer": self.layer, "show": self.show,
+                "weight": weight, "shown": shown,
+                "change": self.changes[self.layer][self.epoch]}
 
 
 def _check_epoch(epoch, last: int, error=ValueError) -> None:
@@ -151,6 +150,7 @@ class DigitInspector(BookWidget):
     """A few digits through every layer of a model (see :func:`digit_inspector`)."""
 
     _js = "digit_inspector.js"
+    _inputs = ("index",)
     index = traitlets.Int(0).tag(sync=True)
     names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     labels = traitlets.List().tag(sync=True)        # int per digit, or empty
@@ -184,7 +184,6 @@ class DigitInspector(BookWidget):
         lo, hi = grey.min(axis=(1, 2)), grey.max(axis=(1, 2))
         span = np.where(hi > lo, hi - lo, 1.0)
         pixels = np.rint((grey - lo[:, None, None]) / span[:, None, None] * 255).astype(np.uint8)
-        self.data: dict = {}
         super().__init__(
             names=list(names), labels=[] if self._labels is None else self._labels,
             predictions=[int(v) for v in self._probs.argmax(axis=1)],
@@ -193,18 +192,17 @@ class DigitInspector(BookWidget):
             layer_names=[name for name, _ in outs],
             maps=[pack(q, "uint8") for q in quantised], map_scales=pack(self._scales),
             index=index)
-        self.observe(self._update, names=["index"])
-        self._update()
 
     @traitlets.validate("index")
     def _valid_index(self, proposal):
         _check_index(proposal["value"], len(self.names) or 1, traitlets.TraitError)
         return proposal["value"]
 
-    def _update(self, _change=None) -> None:
+    def compute(self) -> dict:
+        """The chosen digit's exact activations and probabilities, and the maps drawn."""
         i = self.index
         probs = self._probs[i]
-        self.data = {
+        return {
             "index": i, "name": self.names[i],
             "activations": [a[i] for a in self._activations],
             "drawn": [dequantise_signed(q[i], self._scales[i, k])
