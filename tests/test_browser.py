@@ -414,14 +414,7 @@ FIRST_DRAW_JS = """() => {
 }"""
 
 
-# Chapters 3-5 still carry the matplotlib PNG widgets (no front-end in the page, nothing to time);
-# their anywidget versions are on branch widgets-b, not yet ported onto the landed base.
-PNG_WIDGET_PAGES = {"book/03_fully_connected.html", "book/04_softmax.html",
-                    "book/05_training.html"}
-
-
-@pytest.mark.parametrize("page_path", [p for p in WIDGET_PAGES if p.startswith("book/0")
-                                       and p not in PNG_WIDGET_PAGES] or [
+@pytest.mark.parametrize("page_path", [p for p in WIDGET_PAGES if p.startswith("book/0")] or [
     pytest.param(None, marks=pytest.mark.skip(reason="no built chapter page with widgets"))])
 def test_widget_state_is_small_and_first_widget_draws_soon(page_path, book_url, offline_page):
     page, log = offline_page
