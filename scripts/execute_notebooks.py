@@ -8,6 +8,11 @@ last recorded run time, else the file size), and stores every executed notebook 
 _build/.jupyter_cache exactly as myst-nb would; the build that follows then finds every
 notebook cached and only renders. Notebooks whose code is already cached are skipped.
 
+jupyter-cache knows a notebook only by its code cells, so a change to cnnlib (a layer, a
+widget's JavaScript, which the executed notebook embeds in its widget state) would leave stale
+outputs in the cache. The cache therefore carries a fingerprint of every file of the cnnlib
+package; when it differs, the cache is emptied first and every notebook runs again.
+
     python scripts/execute_notebooks.py [--toc _toc.yml] [--jobs N] [NOTEBOOK ...]
 
 Exits non-zero, printing the traceback, if any notebook fails.
@@ -16,7 +21,9 @@ Exits non-zero, printing the traceback, if any notebook fails.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import shutil
 import sys
 import time
 from multiprocessing import Pool
@@ -42,6 +49,24 @@ def _execute(path: Path):
     return path, notebook, result.time, error
 
 
+def cnnlib_fingerprint(package: Path = ROOT / "cnnlib") -> str:
+    """SHA-256 over the path and bytes of every .py and .js file of the package."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.suffix in {".py", ".js"}):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _drop_stale_cache() -> None:
+    stamp = CACHE / "cnnlib.sha256"
+    now = cnnlib_fingerprint()
+    if CACHE.exists() and (not stamp.exists() or stamp.read_text().strip() != now):
+        print("cnnlib changed since the cached notebooks ran: emptying the cache", flush=True)
+        shutil.rmtree(CACHE)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(now + "\n")
+
+
 def _expected_seconds(path: Path) -> float:
     record = latest_record_of_file(path)
     if record is not None and record.data.get("execution_seconds"):
@@ -59,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    CACHE.mkdir(parents=True, exist_ok=True)
+    durations = {p: _expected_seconds(p) for p in toc_notebooks(args.toc)}  # before any reset
+    _drop_stale_cache()
     cache = get_cache(str(CACHE))
     notebooks = [p.resolve() for p in args.notebooks] or toc_notebooks(args.toc)
     todo = []
@@ -69,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cached   {path.relative_to(ROOT)}", flush=True)
         except KeyError:
             todo.append(path)
-    todo.sort(key=_expected_seconds, reverse=True)  # longest first: the pool ends together
+    # longest first, so the workers finish together
+    todo.sort(key=lambda p: durations.get(p, p.stat().st_size / 1e4), reverse=True)
     start, failed = time.perf_counter(), []
     with Pool(max(1, min(args.jobs, len(todo) or 1))) as pool:
         # The workers only execute; this process alone writes the cache (one sqlite writer).
