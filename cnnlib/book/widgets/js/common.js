@@ -317,6 +317,7 @@ function labelled(text, input) {
 /** labelled(), appended to parent; returns the control (chapters 3-5 build rows this way). */
 function labelledIn(parent, text, control) {
   const { row } = labelled(text, control);
+  row.style.marginRight = "1em";
   parent.append(row);
   return control;
 }

@@ -5,6 +5,7 @@ const DI_BLUE = "#0072b2", DI_ORANGE = "#e69f00", DI_PURPLE = "#542788";
 function diRender({ model, el }) {
   const root = widgetRoot(el, "digit_inspector");
   const bar = document.createElement("div");
+  bar.className = "cnnlib-controls";
   root.append(bar);
   const names = model.get("names"), labels = model.get("labels");
   const preds = model.get("predictions");

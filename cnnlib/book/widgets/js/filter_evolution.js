@@ -3,6 +3,7 @@
 function feRender({ model, el }) {
   const root = widgetRoot(el, "filter_evolution");
   const bar = document.createElement("div");
+  bar.className = "cnnlib-controls";
   root.append(bar);
   const epoch = labelledIn(bar, "epoch", document.createElement("input"), "fe-epoch");
   Object.assign(epoch, { type: "range", min: 0, max: model.get("epochs"), step: 1 });
@@ -15,7 +16,8 @@ function feRender({ model, el }) {
   views.style.display = "inline"; views.style.border = "none"; views.style.padding = "0";
   const legend = document.createElement("legend");
   legend.textContent = "show";
-  legend.style.float = "left"; legend.style.marginRight = "0.5em";
+  Object.assign(legend.style, { float: "left", marginRight: "0.5em", fontSize: "inherit",
+                                fontWeight: "normal", width: "auto", padding: "0" });
   views.append(legend);
   const radios = model.get("views").map((v) => {
     const r = labelledIn(views, v, document.createElement("input"), "fe-show");
@@ -58,7 +60,7 @@ function feRender({ model, el }) {
     const [, O, I, K, K2] = arr.shape;
     const size = O * I * K * K2, offset = e * size;
     const cell = I > 1 ? 6 : 10, gap = I > 1 ? 4 : 8, left = 60, top = 20;
-    canvas.width = left + I * (K2 * cell + gap) + 20;
+    canvas.width = Math.max(left + I * (K2 * cell + gap) + 20, left + 150);  // room for the bar
     canvas.height = top + O * (K * cell + gap) + 34;
     const ctx = canvas.getContext("2d");
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height);

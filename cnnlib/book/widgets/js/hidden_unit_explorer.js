@@ -6,6 +6,7 @@ const HU_ROW_LABEL = { fresh: "fresh", trained: "trained", change: "change" };
 function huRender({ model, el }) {
   const root = widgetRoot(el, "hidden_unit_explorer");
   const bar = document.createElement("div");
+  bar.className = "cnnlib-controls";
   root.append(bar);
   const units = model.get("units");
   const unit = labelledIn(bar, "hidden unit", document.createElement("input"), "hu-unit");

@@ -53,6 +53,7 @@ function smRender({ model, el }) {
     sliders.push([s, out]);
   }
   const bar = document.createElement("div");
+  bar.className = "cnnlib-controls";
   bar.style.marginTop = "0.4em";
   root.append(bar);
   const temp = labelledIn(bar, "temperature T", document.createElement("input"), "sm-t");
