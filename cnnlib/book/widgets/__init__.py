@@ -4,12 +4,9 @@ Every helper returns the widget. The widgets are :class:`BookWidget` (anywidget)
 ES module in ``js/`` draws on the page and computes there what the reader changes, so the
 widgets work on the static book too. Their settings are traits: set ``widget.stride = 2`` from
 Python and the page redraws, and ``widget.data`` holds what cnnlib computes for the setting.
-
-(Chapters not yet moved to :class:`BookWidget` use :class:`FigureWidget`: controls above a
-matplotlib PNG, with the controls in ``widget.controls``.)
 """
 
-from .base import PRESET_KERNELS, BookWidget, FigureWidget, pack
+from .base import PRESET_KERNELS, BookWidget, pack
 from .convolution import KernelExplorer, WindowExplainer, kernel_explorer, window_explainer
 from .fully_connected import (
     HiddenUnitExplorer,
@@ -23,7 +20,7 @@ from .softmax import DEFAULT_LOGITS, SoftmaxExplorer, show_predictions, softmax_
 from .training import digit_inspector, filter_evolution
 
 __all__ = [
-    "PRESET_KERNELS", "BookWidget", "FigureWidget", "pack",
+    "PRESET_KERNELS", "BookWidget", "pack",
     "KernelExplorer", "WindowExplainer", "kernel_explorer", "window_explainer",
     "PoolingExplorer", "pooling_explorer",
     "HiddenUnitExplorer", "hidden_unit_explorer", "plot_decision_boundaries", "show_flatten",

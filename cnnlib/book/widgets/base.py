@@ -7,8 +7,8 @@ traits its computation reads in ``_inputs`` and implements :meth:`BookWidget.com
 returns what cnnlib computes for the current setting; the result is kept in ``widget.data`` (on
 the Python side only) so that a test can set ``w.stride = 2`` and compare.
 
-:class:`FigureWidget` (controls over a matplotlib PNG) is the older base, kept until every
-chapter has moved to :class:`BookWidget`.
+Every chapter's widgets are BookWidgets; the helpers below check arguments and compute what
+the widgets show.
 """
 
 from __future__ import annotations
@@ -18,28 +18,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import anywidget
-import ipywidgets as widgets
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import traitlets
-from matplotlib.patches import Rectangle
 
 from cnnlib import (
     conv2d,
 )
 
-from ..plots import (
-    DIGIT_CMAP,
-    DIVERGING_CMAP,
-    figure_to_png,
-)
-
 __all__ = ["BookWidget", "pack", "unpack", "esm", "JS_DIR", "pack_images", "kernel_rows",
            "check_int",
-           "FigureWidget", "frozen", "as_image_stack", "as_image", "check_index",
-           "as_labels_or_none", "resolve_kernel", "feature_map", "pad2d", "outline",
-           "signed_imshow", "plain_axes", "draw_padded_input", "CUSTOM", "WINDOW_COLOUR",
+           "frozen", "as_image_stack", "as_image", "check_index",
+           "as_labels_or_none", "resolve_kernel", "feature_map", "pad2d", "CUSTOM", "WINDOW_COLOUR",
            "PRESET_KERNELS"]
 
 #: The folder of the front-ends: ``common.js`` and one ``<widget>.js`` per widget.
@@ -176,49 +165,6 @@ class BookWidget(anywidget.AnyWidget):
         return {}
 
 
-# --- The older base: controls above a matplotlib PNG ------------------------------------
-
-
-class FigureWidget(widgets.VBox):
-    """Controls above a matplotlib drawing that is redrawn whenever a control changes.
-
-    Subclasses build ``controls`` and implement :meth:`draw`, which returns a matplotlib
-    figure and fills ``self.data`` with the arrays it drew.
-    """
-
-    def __init__(self, controls: dict[str, widgets.Widget], *, layout_rows=None,
-                 width: str = "100%", dpi: int = 90, **kwargs: Any) -> None:
-        self.controls = controls
-        self.data: dict[str, Any] = {}
-        self.dpi = dpi
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=width,
-                                                                       max_width="900px"))
-        rows = layout_rows if layout_rows is not None else [
-            widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))]
-        super().__init__(children=[*rows, self.image], **kwargs)
-        for control in controls.values():
-            if hasattr(control, "value"):
-                control.observe(self._on_change, names="value")
-        self.update()
-
-    def _on_change(self, _change) -> None:
-        self.update()
-
-    def draw(self):  # pragma: no cover - abstract
-        """Draw the current state into a new figure and return it; fill ``self.data``."""
-        raise NotImplementedError
-
-    def update(self) -> None:
-        """Redraw from the current control values."""
-
-        with matplotlib.rc_context({"figure.max_open_warning": 0}):
-            fig = self.draw()
-            try:
-                self.image.value = figure_to_png(fig, dpi=self.dpi)
-            finally:
-                plt.close(fig)
-
-
 def frozen(values) -> np.ndarray:
     a = np.array(values, dtype=np.float64)
     a.setflags(write=False)  # shared by every widget and chapter: nobody may change it
@@ -311,28 +257,6 @@ def pad2d(image: np.ndarray, padding: int) -> np.ndarray:
     return np.pad(image, padding) if padding else image
 
 
-def outline(ax, top: int, left: int, height: int, width: int, **style) -> None:
-    """A rectangle around cells [top, top + height) x [left, left + width) of an imshow."""
-    style = {"fill": False, "edgecolor": WINDOW_COLOUR, "linewidth": 2.2, **style}
-    ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, **style))
 
 
-def signed_imshow(ax, a: np.ndarray, limit: float | None = None):
-    limit = limit if limit is not None else (float(np.abs(a).max()) or 1.0)
-    return ax.imshow(a, cmap=DIVERGING_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
 
-
-def plain_axes(ax) -> None:
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def draw_padded_input(ax, image: np.ndarray, padding: int, title: str) -> None:
-    """The input with its zero padding, the original image framed by a dotted line."""
-    ax.imshow(pad2d(image, padding), cmap=DIGIT_CMAP, vmin=0.0,
-              vmax=max(1.0, float(image.max())), interpolation="nearest")
-    if padding:
-        ax.add_patch(Rectangle((padding - 0.5, padding - 0.5), image.shape[1], image.shape[0],
-                               fill=False, edgecolor="0.55", linestyle=":", linewidth=1.2))
-    ax.set_title(title, fontsize=10)
-    plain_axes(ax)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+import traitlets
 from matplotlib.patches import ConnectionPatch, Rectangle
 
 from cnnlib import (
@@ -18,9 +18,10 @@ from ..plots import (
     one_image_maps,
     symmetric_limit,
 )
-from .base import FigureWidget
+from .base import BookWidget, pack
 
-__all__ = ["show_flatten", "plot_decision_boundaries", "HiddenUnitExplorer", "hidden_unit_explorer"]
+__all__ = ["show_flatten", "plot_decision_boundaries", "HiddenUnitExplorer", "hidden_unit_explorer",
+           "quantise_signed", "dequantise_signed", "VIEWS"]
 
 
 def show_flatten(maps, highlight: tuple[int, int, int] = (3, 4, 7), fig=None):
@@ -164,7 +165,6 @@ def plot_decision_boundaries(models, x, y, titles=None, fig=None, resolution: in
 def _dense_weight(model, what: str):
     """The weight (units, features) of the first dense layer of ``model``."""
 
-
     if isinstance(model, np.ndarray):
         weight = model
     elif isinstance(model, Linear):
@@ -181,71 +181,99 @@ def _dense_weight(model, what: str):
     return np.array(weight, dtype=np.float64)
 
 
-class HiddenUnitExplorer(FigureWidget):
+#: The rows the explorer can draw: (value of ``view``, label on the page).
+VIEWS = (("all", "fresh, trained and the change"), ("fresh", "fresh (random init)"),
+         ("trained", "trained"), ("change", "change: trained − fresh"))
+_ROWS = ("fresh", "trained", "change")
+
+
+def quantise_signed(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each image of a stack as uint8 around 128 with its own scale (its largest magnitude).
+
+    ``value ≈ (q - 128) * scale / 127``; the error is at most ``scale / 254``.
+
+    Shape
+    -----
+    - stack: ``(N, ...)`` -> q ``(N, ...)`` uint8 and scale ``(N,)`` float32.
+    """
+    a = np.asarray(stack, dtype=np.float64)
+    flat = a.reshape(len(a), -1)
+    scale = np.abs(flat).max(axis=1).astype(np.float32) if flat.size else np.zeros(len(a))
+    safe = np.where(scale > 0, scale, 1.0).astype(np.float64)
+    q = np.rint(flat / safe[:, None] * 127.0) + 128.0
+    return q.astype(np.uint8).reshape(a.shape), scale.astype(np.float32)
+
+
+def dequantise_signed(q: np.ndarray, scale) -> np.ndarray:
+    """Inverse of :func:`quantise_signed` for one image (what the page draws), float64."""
+    return (np.asarray(q, dtype=np.float64) - 128.0) * float(scale) / 127.0
+
+
+class HiddenUnitExplorer(BookWidget):
     """The incoming weights of one hidden unit, as the feature maps they read from.
 
-    See :func:`hidden_unit_explorer`.
+    Every unit's weights (fresh, trained and their change) are computed when the widget is
+    made and sent to the page as uint8 images with one scale each; the page selects among
+    them. See :func:`hidden_unit_explorer`.
     """
 
-    VIEWS = {"fresh, trained and the change": "all", "fresh (random init)": "fresh",
-             "trained": "trained", "change: trained − fresh": "change"}
+    _js = "hidden_unit_explorer.js"
+    _inputs = ("unit", "view")
+    unit = traitlets.Int(0).tag(sync=True)
+    view = traitlets.Unicode("all").tag(sync=True)
+    units = traitlets.Int(1).tag(sync=True)
+    map_shape = traitlets.List(traitlets.Int()).tag(sync=True)
+    views = traitlets.List().tag(sync=True)
+    weights = traitlets.Dict().tag(sync=True)   # packed uint8 (3, units, C, H, W)
+    scales = traitlets.Dict().tag(sync=True)    # packed float32 (3, units)
 
     def __init__(self, fresh, trained, unit: int = 0, view: str = "all",
-                 map_shape: tuple[int, int, int] = (8, 10, 10), dpi: int = 90) -> None:
-
+                 map_shape: tuple[int, int, int] = (8, 10, 10)) -> None:
         self.fresh = _dense_weight(fresh, "models['fresh']")
         self.trained = _dense_weight(trained, "models['trained']")
         if self.fresh.shape != self.trained.shape:
             raise ValueError(f"the fresh and trained dense weights differ in shape: "
                              f"{self.fresh.shape} and {self.trained.shape}.")
         units, features = self.fresh.shape
-        self.map_shape = tuple(int(v) for v in map_shape)
-        if int(np.prod(self.map_shape)) != features:
-            raise ValueError(f"map_shape {self.map_shape} holds {int(np.prod(self.map_shape))} "
-                             f"numbers, but each unit has {features} incoming weights.")
-        if not 0 <= unit < units:
-            raise ValueError(f"unit must be in 0..{units - 1}, received {unit}.")
-        if view not in self.VIEWS.values():
-            raise ValueError(f"view must be one of {sorted(self.VIEWS.values())}, "
-                             f"received {view!r}.")
-        controls = {
-            "unit": widgets.IntSlider(value=unit, min=0, max=units - 1, description="unit",
-                                      continuous_update=False),
-            "view": widgets.Dropdown(options=list(self.VIEWS.items()), value=view,
-                                     description="show",
-                                     layout=widgets.Layout(width="320px")),
-        }
-        super().__init__(controls, dpi=dpi)
+        shape = tuple(int(v) for v in map_shape)
+        if len(shape) != 3 or int(np.prod(shape)) != features:
+            raise ValueError(f"map_shape {shape} holds {int(np.prod(shape))} numbers, but "
+                             f"each unit has {features} incoming weights; expected (C, H, W) "
+                             f"with C*H*W = {features}.")
+        stacks = np.stack([self.fresh, self.trained, self.trained - self.fresh])
+        q, scale = quantise_signed(stacks.reshape(3 * units, *shape))
+        self._q, self._scale = q.reshape(3, units, *shape), scale.reshape(3, units)
+        super().__init__(units=units, map_shape=list(shape),
+                         views=[list(v) for v in VIEWS],
+                         weights=pack(self._q, "uint8"), scales=pack(self._scale, "float32"),
+                         unit=unit, view=view)
 
-    def draw(self):
-        unit = int(self.controls["unit"].value)
-        view = self.controls["view"].value
-        fresh = self.fresh[unit].reshape(self.map_shape)
-        trained = self.trained[unit].reshape(self.map_shape)
-        rows = {"fresh": ("fresh (random init)", fresh), "trained": ("trained", trained),
-                "change": ("change: trained − fresh", trained - fresh)}
-        shown = list(rows) if view == "all" else [view]
-        self.data = {"unit": unit, "view": view, "weights_fresh": fresh,
-                     "weights_trained": trained, "change": trained - fresh}
-        c, h, w = self.map_shape
-        fig = make_figure(None, (8.5, 1.4 * len(shown) + 0.5))
-        weight_limit = max(symmetric_limit(fresh), symmetric_limit(trained))
-        subs = fig.subfigures(len(shown), 1, squeeze=False)[:, 0]
-        for sub, key in zip(subs, shown, strict=True):
-            label, maps = rows[key]
-            limit = symmetric_limit(maps) if key == "change" else weight_limit
-            axes = sub.subplots(1, c, squeeze=False)[0]
-            for k, ax in enumerate(axes):
-                image = ax.imshow(maps[k], cmap=DIVERGING_CMAP, vmin=-limit, vmax=limit,
-                                  interpolation="nearest")
-                no_ticks(ax)
-                if key == shown[0]:
-                    ax.set_title(f"channel {k}", fontsize=9, pad=2)
-            axes[0].set_ylabel(label.split(":")[0].split(" (")[0], fontsize=10)
-            sub.colorbar(image, ax=list(axes), shrink=0.9, aspect=12, pad=0.01)
-        fig.suptitle(f"hidden unit {unit}: its {c * h * w} incoming weights as {c} maps of "
-                     f"{h}×{w}", fontsize=11)
-        return fig
+    @traitlets.validate("unit")
+    def _check_unit(self, proposal):
+        unit = proposal["value"]
+        if not 0 <= unit < self.units:
+            raise traitlets.TraitError(f"unit must be in 0..{self.units - 1}, received {unit}.")
+        return unit
+
+    @traitlets.validate("view")
+    def _check_view(self, proposal):
+        names = [v for v, _ in VIEWS]
+        if proposal["value"] not in names:
+            raise traitlets.TraitError(f"view must be one of {names}, received "
+                                       f"{proposal['value']!r}.")
+        return proposal["value"]
+
+    def compute(self) -> dict:
+        """The exact weights of the chosen unit, and the quantised rows the page draws."""
+        shape = tuple(self.map_shape)
+        fresh = self.fresh[self.unit].reshape(shape)
+        trained = self.trained[self.unit].reshape(shape)
+        rows = list(_ROWS) if self.view == "all" else [self.view]
+        drawn = {name: dequantise_signed(self._q[k, self.unit], self._scale[k, self.unit])
+                 for k, name in enumerate(_ROWS) if name in rows}
+        return {"unit": self.unit, "view": self.view, "weights_fresh": fresh,
+                "weights_trained": trained, "change": trained - fresh,
+                "rows": rows, "drawn": drawn}
 
 
 def hidden_unit_explorer(models, unit: int = 0, view: str = "all",
@@ -254,7 +282,8 @@ def hidden_unit_explorer(models, unit: int = 0, view: str = "all",
 
     Each of the 128 units of ``Linear(800, 128)`` multiplies the 800 flattened numbers by
     800 weights; reshaped like the input, ``(8, 10, 10)``, the weights show which places of
-    which feature map excite (red) or inhibit (blue) the unit.
+    which feature map excite (orange) or inhibit (purple) the unit. Every unit is prepared
+    here; the page (or ``w.unit = 5`` in a live notebook) only selects.
 
     Parameters
     ----------
@@ -262,17 +291,22 @@ def hidden_unit_explorer(models, unit: int = 0, view: str = "all",
         ``{"fresh": ..., "trained": ...}`` or ``(fresh, trained)``; each a Sequential (its
         first Linear layer is used), a Linear layer, or a weight array.
     unit : int, default 0
-        The unit shown first (IntSlider).
+        The unit shown first (trait ``unit``; a slider on the page).
     view : {"all", "fresh", "trained", "change"}, default "all"
-        Which rows to draw first (Dropdown): all three, or one of them.
+        Which rows to draw first (trait ``view``; a drop-down on the page).
     map_shape : (int, int, int), default (8, 10, 10)
         The shape the flattened input had.
 
     Returns
     -------
     HiddenUnitExplorer
-        ``data``: ``"unit"``, ``"view"``, and the ``(8, 10, 10)`` arrays
-        ``"weights_fresh"``, ``"weights_trained"``, ``"change"``.
+        ``data``: ``"unit"``, ``"view"``, the exact ``(C, H, W)`` arrays
+        ``"weights_fresh"``, ``"weights_trained"``, ``"change"``; ``"rows"`` drawn and
+        ``"drawn"`` (row name -> the uint8-quantised array the page draws).
+
+    Shape
+    -----
+    - dense weight: ``(units, C*H*W)``.
     """
     if isinstance(models, dict):
         missing = {"fresh", "trained"} - set(models)
@@ -286,4 +320,10 @@ def hidden_unit_explorer(models, unit: int = 0, view: str = "all",
             raise ValueError(f"models must be a dict with 'fresh' and 'trained' or a pair "
                              f"(fresh, trained); received {len(models)} models.")
         fresh, trained = models
-    return HiddenUnitExplorer(fresh, trained, unit=unit, view=view, map_shape=map_shape)
+    units = _dense_weight(fresh, "models['fresh']").shape[0]
+    if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)) or not 0 <= unit < units:
+        raise ValueError(f"unit must be in 0..{units - 1}, received {unit!r}.")
+    names = [v for v, _ in VIEWS]
+    if view not in names:
+        raise ValueError(f"view must be one of {names}, received {view!r}.")
+    return HiddenUnitExplorer(fresh, trained, unit=int(unit), view=view, map_shape=map_shape)

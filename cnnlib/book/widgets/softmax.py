@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import math
 
-import ipywidgets as widgets
 import numpy as np
+import traitlets
 
 from cnnlib import (
     log_softmax,
+    softmax,
 )
 
 from ..plots import (
     DIGIT_CMAP,
-    RIGHT_COLOUR,
     as_images,
     make_figure,
     no_ticks,
     plot_probabilities,
 )
-from .base import FigureWidget
+from .base import BookWidget
 
 __all__ = ["SoftmaxExplorer", "softmax_explorer", "show_predictions", "DEFAULT_LOGITS"]
 
@@ -27,99 +27,111 @@ __all__ = ["SoftmaxExplorer", "softmax_explorer", "show_predictions", "DEFAULT_L
 DEFAULT_LOGITS = (1.0, -1.5, 0.5, 3.0, -2.0, 1.5, -1.0, 0.0, 2.0, -0.5)
 
 
-class SoftmaxExplorer(FigureWidget):
-    """Ten logit sliders and a temperature; the softmax and the loss redrawn live.
+class SoftmaxExplorer(BookWidget):
+    """Ten logits, a temperature and a true class; the page computes softmax and the loss.
 
-    See :func:`softmax_explorer`.
+    The page (in the browser) computes ``log_softmax(logits / temperature)``, the
+    probabilities and ``-log p[true_class]`` exactly as :func:`cnnlib.log_softmax` does
+    (subtract the largest, log-sum-exp); with a kernel ``data`` holds cnnlib's numbers for the
+    same setting. See :func:`softmax_explorer`.
     """
 
+    _js = "softmax_explorer.js"
+    _inputs = ("logits", "temperature", "true_class")
     LIMIT = 10.0
+    T_MIN, T_MAX = 0.1, 10.0
+    logits = traitlets.List(traitlets.Float(), minlen=10, maxlen=10).tag(sync=True)
+    temperature = traitlets.Float(1.0).tag(sync=True)
+    true_class = traitlets.Int(3).tag(sync=True)
+    limit = traitlets.Float(LIMIT).tag(sync=True)
 
-    def __init__(self, logits=None, true_class: int = 3, temperature: float = 1.0,
-                 dpi: int = 90) -> None:
-
+    def __init__(self, logits=None, true_class: int = 3, temperature: float = 1.0) -> None:
         z = np.array(DEFAULT_LOGITS if logits is None else logits, dtype=np.float64)
-        if z.shape != (10,):
-            raise ValueError(f"logits must hold 10 numbers, one per digit, received shape "
-                             f"{z.shape}.")
-        if not np.all(np.isfinite(z)) or np.abs(z).max() > self.LIMIT:
-            raise ValueError(f"logits must lie in [-{self.LIMIT:g}, {self.LIMIT:g}] (the slider "
-                             f"range), received values up to {np.abs(z).max():.3g}; "
-                             "pass np.clip(logits, -10, 10).")
-        if isinstance(true_class, bool) or not isinstance(true_class, (int, np.integer)) \
-                or not 0 <= true_class < 10:
-            raise ValueError(f"true_class must be a class in 0..9, received {true_class!r}.")
-        if not 0.1 <= temperature <= 10:
-            raise ValueError(f"temperature must lie in [0.1, 10], received {temperature!r}.")
-        controls = {
-            f"z{k}": widgets.FloatSlider(
-                value=float(z[k]), min=-self.LIMIT, max=self.LIMIT, step=0.1,
-                description=f"z{k}", orientation="vertical", readout_format=".1f",
-                continuous_update=False, layout=widgets.Layout(width="48px"))
-            for k in range(10)
-        }
-        controls["temperature"] = widgets.FloatLogSlider(
-            value=float(temperature), base=10, min=-1, max=1, step=0.05,
-            description="temperature", readout_format=".2f", continuous_update=False,
-            style={"description_width": "initial"})
-        controls["true_class"] = widgets.Dropdown(
-            options=list(range(10)), value=int(true_class), description="true class",
-            style={"description_width": "initial"}, layout=widgets.Layout(width="160px"))
-        sliders = [controls[f"z{k}"] for k in range(10)]
-        rows = [widgets.HBox(sliders, layout=widgets.Layout(flex_flow="row wrap")),
-                widgets.HBox([controls["temperature"], controls["true_class"]])]
-        super().__init__(controls, layout_rows=rows, dpi=dpi)
+        _check_logits(z, self.LIMIT)
+        _check_true_class(true_class)
+        _check_temperature(temperature, self.T_MIN, self.T_MAX)
+        super().__init__(logits=[float(v) for v in z], temperature=float(temperature),
+                         true_class=int(true_class))
 
-    def draw(self):
-        z = np.array([self.controls[f"z{k}"].value for k in range(10)], dtype=np.float64)
-        t = float(self.controls["temperature"].value)
-        y = int(self.controls["true_class"].value)
+    @traitlets.validate("logits")
+    def _valid_logits(self, proposal):
+        _check_logits(np.array(proposal["value"], dtype=np.float64), self.LIMIT,
+                      traitlets.TraitError)
+        return proposal["value"]
+
+    @traitlets.validate("temperature")
+    def _valid_temperature(self, proposal):
+        _check_temperature(proposal["value"], self.T_MIN, self.T_MAX, traitlets.TraitError)
+        return proposal["value"]
+
+    @traitlets.validate("true_class")
+    def _valid_true_class(self, proposal):
+        _check_true_class(proposal["value"], traitlets.TraitError)
+        return proposal["value"]
+
+    def compute(self) -> dict:
+        """cnnlib's softmax, log-probabilities and loss for the current traits."""
+        z = np.array(self.logits, dtype=np.float64)
+        t = float(self.temperature)
+        y = int(self.true_class)
         logp = log_softmax(z / t)
-        probs = np.exp(logp)
-        loss = float(-logp[y])
-        self.data = {"logits": z, "probs": probs, "loss": loss, "temperature": t,
-                     "true_class": y}
+        return {"logits": z, "probs": softmax(z / t), "log_probs": logp,
+                "loss": float(-logp[y]), "temperature": t, "true_class": y}
 
-        fig = make_figure(None, (9.0, 3.0))
-        ax_z, ax_p = fig.subplots(1, 2, width_ratios=[1, 1.25])
-        colours = ["0.55"] * y + [RIGHT_COLOUR] + ["0.55"] * (9 - y)
-        ax_z.bar(np.arange(10), z, color=colours, width=0.7)
-        ax_z.axhline(0, color="0.3", lw=0.8)
-        ax_z.set_ylim(-self.LIMIT, self.LIMIT)
-        ax_z.set_xticks(range(10))
-        ax_z.set_xlabel("class")
-        ax_z.set_ylabel("logit $z_k$")
-        ax_z.set_title(f"logits (green: the true class; divided by T = {t:.2f})", fontsize=9)
-        ax_z.spines[["top", "right"]].set_visible(False)
-        plot_probabilities(probs, ax=ax_p, true_label=y)
-        ax_p.set_title(f"softmax(z / T);  loss = −log p[{y}] = {loss:.3f}", fontsize=10,
-                       pad=18)
-        return fig
+
+def _check_logits(z: np.ndarray, limit: float, error=ValueError) -> None:
+    if z.shape != (10,):
+        raise error(f"logits must hold 10 numbers, one per digit, received "
+                                   f"shape {z.shape}.")
+    if not np.all(np.isfinite(z)) or np.abs(z).max() > limit:
+        raise error(f"logits must lie in [-{limit:g}, {limit:g}] (the slider "
+                                   f"range), received values up to {np.abs(z).max():.3g}; "
+                                   "pass np.clip(logits, -10, 10).")
+
+
+def _check_true_class(true_class, error=ValueError) -> None:
+    if isinstance(true_class, bool) or not isinstance(true_class, (int, np.integer)) \
+            or not 0 <= true_class < 10:
+        raise error(f"true_class must be a class in 0..9, received "
+                                   f"{true_class!r}.")
+
+
+def _check_temperature(t, low: float, high: float, error=ValueError) -> None:
+    if not low <= t <= high:
+        raise error(f"temperature must lie in [{low:g}, {high:g}], received "
+                                   f"{t!r}.")
 
 
 def softmax_explorer(logits=None, true_class: int = 3,
                      temperature: float = 1.0) -> SoftmaxExplorer:
-    """Move ten logits and a temperature and watch the softmax probabilities and the loss.
+    """Edit ten logits and a temperature and watch the softmax probabilities and the loss.
 
-    The probabilities are ``softmax(logits / temperature)``, drawn with
-    :func:`cnnlib.book.plots.plot_probabilities`; the title shows the cross-entropy loss
-    ``-log p[true_class]``.
+    The probabilities are ``softmax(logits / temperature)``; the page also shows the
+    log-probabilities and the cross-entropy loss ``-log p[true_class]``. The page computes
+    them in the browser; in a live notebook ``w.logits``, ``w.temperature`` and
+    ``w.true_class`` drive it from Python too.
 
     Parameters
     ----------
     logits : array_like, optional
-        Ten starting values in [-10, 10] (vertical FloatSliders ``z0`` .. ``z9``); a fixed
-        example that favours class 3 when omitted.
+        Ten starting values in [-10, 10] (a slider each); a fixed example that favours class
+        3 when omitted.
     true_class : int, default 3
-        The class whose probability the loss reads (Dropdown).
+        The class whose probability the loss reads (a drop-down).
     temperature : float, default 1.0
-        Starting temperature in [0.1, 10] (FloatLogSlider).
+        Starting temperature in [0.1, 10] (a logarithmic slider).
 
     Returns
     -------
     SoftmaxExplorer
-        ``data``: ``"logits"`` (10,), ``"probs"`` (10,), ``"loss"``, ``"temperature"``,
-        ``"true_class"``.
+        ``data``: ``"logits"`` (10,), ``"probs"`` (10,), ``"log_probs"`` (10,), ``"loss"``,
+        ``"temperature"``, ``"true_class"``, all from :func:`cnnlib.log_softmax`.
+
+    Raises
+    ------
+    ValueError
+        For logits, a class or a temperature out of range (setting such a trait later raises
+        ``traitlets.TraitError`` with the same message).
     """
     return SoftmaxExplorer(logits, true_class=true_class, temperature=temperature)
 
