@@ -344,3 +344,29 @@ def test_static_book_page_reads_a_drawn_one(book_url, offline_page):
 def test_static_book_page_fits_the_budget():
     size = (BUILD_HTML / STATIC_PAGE).stat().st_size
     assert size < 2.5e6, f"{STATIC_PAGE} is {size / 1e6:.2f} MB"
+
+
+@pytest.mark.skipif(not (BUILD_HTML / STATIC_PAGE).exists(),
+                    reason=f"{STATIC_PAGE} is not built: run `make book` first")
+def test_readme_screenshot_of_a_drawn_zero(book_url, offline_page):
+    """docs/screenshots/draw.png: a zero drawn with the mouse on the static page, read as 0."""
+    from conftest import SCREENSHOTS
+    from test_browser import save_small_png
+
+    page, log = offline_page
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(book_url + STATIC_PAGE, wait_until="load")
+    root = page.locator(ROOT_SELECTOR)
+    root.wait_for(timeout=60_000)
+    wait_ready(page)
+    page.get_by_role("button", name="Clear").click()
+    wait_status(page, "empty")
+    page.locator("canvas.dd-pad").scroll_into_view_if_needed()
+    drag(page, [(140 + 60 * math.sin(a), 140 - 90 * math.cos(a))
+                for a in np.linspace(0, 2 * math.pi, 40)])
+    wait_ready(page)
+    assert prediction(page) == "0"
+    save_small_png(root.screenshot(), SCREENSHOTS / "draw.png")
+    size = (SCREENSHOTS / "draw.png").stat().st_size
+    assert 0 < size < 400_000, f"draw.png is {size} bytes"
+    assert not log.problems(), log.problems()
