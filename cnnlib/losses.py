@@ -78,6 +78,12 @@ class SoftmaxCrossEntropy:
                 f"logits must have shape (N, C), got shape {logits.shape}. "
                 "Pass the raw scores of the last Linear layer, one row per example."
             )
+        if logits.shape[0] == 0:
+            raise ValueError(
+                f"SoftmaxCrossEntropy: expected at least one example, got logits of shape "
+                f"{logits.shape}. The mean loss over no examples is undefined; check the slice "
+                "that made the batch."
+            )
         labels = _check_labels(labels, logits.shape[0], logits.shape[1])
         logp = log_softmax(logits, axis=1)
         self.probs = np.exp(logp)

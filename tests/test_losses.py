@@ -143,6 +143,12 @@ def test_labels_out_of_range_are_rejected(bad, low, high):
         SoftmaxCrossEntropy()(np.zeros((3, 10)), labels)
 
 
+def test_an_empty_batch_is_rejected():
+    with pytest.raises(ValueError, match=r"expected at least one example, got logits of shape "
+                                         r"\(0, 5\)"):
+        SoftmaxCrossEntropy().forward(np.zeros((0, 5)), np.zeros(0, dtype=int))
+
+
 def test_backward_before_forward_raises():
     with pytest.raises(RuntimeError, match=r"backward\(\) was called before forward\(\)"):
         SoftmaxCrossEntropy().backward()

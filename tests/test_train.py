@@ -3,14 +3,29 @@ training step of the seed network against PyTorch."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from cnnlib.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU
+from cnnlib.layers import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU
 from cnnlib.losses import SoftmaxCrossEntropy
 from cnnlib.model import Sequential, seed_network
 from cnnlib.optim import SGD, Adam
-from cnnlib.train import History, accuracy, confusion_matrix, evaluate, fit
+from cnnlib.train import (
+    History,
+    accuracy,
+    confusion_matrix,
+    evaluate,
+    fit,
+    lower_is_better,
+)
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def blobs(n=90, seed=0):
@@ -190,7 +205,8 @@ def test_seed_network_training_is_bit_identical_for_the_same_seed():
 def test_fit_rejects_mismatched_lengths():
     x, y = blobs()
     model = small_net()
-    with pytest.raises(ValueError, match=r"training data: 90 inputs but 89 labels"):
+    with pytest.raises(ValueError, match=r"fit \(training data\): expected as many labels as "
+                                         r"inputs, got 90 inputs and 89 labels"):
         fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1), x, y[:-1],
             progress=False)
 
@@ -198,14 +214,15 @@ def test_fit_rejects_mismatched_lengths():
 def test_fit_rejects_mismatched_validation_lengths():
     x, y = blobs()
     model = small_net()
-    with pytest.raises(ValueError, match=r"validation_data: 90 inputs but 3 labels"):
+    with pytest.raises(ValueError, match=r"fit \(validation_data\): expected as many labels as "
+                                         r"inputs, got 90 inputs and 3 labels"):
         fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1), x, y,
             validation_data=(x, y[:3]), progress=False)
 
 
 def test_fit_rejects_empty_data():
     model = small_net()
-    with pytest.raises(ValueError, match=r"training data is empty"):
+    with pytest.raises(ValueError, match=r"fit \(training data\): expected at least one example"):
         fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1),
             np.zeros((0, 1, 6, 6)), np.zeros(0, int), progress=False)
 
@@ -217,7 +234,7 @@ def test_fit_rejects_empty_data():
 def test_fit_rejects_non_positive_epochs_or_batch_size(kwargs, shown):
     x, y = blobs()
     model = small_net()
-    with pytest.raises(ValueError, match=shown.replace(".*", "must be a positive integer,")):
+    with pytest.raises(ValueError, match=shown.replace(" .* ", ": expected a positive integer, ")):
         fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1), x, y, progress=False,
             **kwargs)
 
@@ -257,7 +274,8 @@ def test_evaluate_restores_training_mode():
 
 def test_evaluate_rejects_mismatched_lengths():
     x, y = blobs()
-    with pytest.raises(ValueError, match=r"evaluate: 90 inputs but 10 labels"):
+    with pytest.raises(ValueError, match=r"evaluate: expected as many labels as inputs, got 90 "
+                                         r"inputs and 10 labels"):
         evaluate(small_net(), SoftmaxCrossEntropy(), x, y[:10])
 
 
@@ -350,3 +368,364 @@ def test_one_fit_step_of_the_seed_network_matches_torch(optimizer):
     for name, p in net.named_parameters():
         np.testing.assert_allclose(state[name], p.detach().numpy(), rtol=1e-6, atol=1e-9,
                                    err_msg=name)
+
+
+# --------------------------------------------------------------------------- tiny dense models
+class Tally(Module):
+    """Identity layer with a buffer: how many examples it saw in training mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._make_buffers(np.float64, seen=np.zeros(1))
+
+    def forward(self, x):
+        if self.training:
+            self.buffers["seen"] += len(x)
+        return self._keep_output(x)
+
+    def backward(self, grad_out, input_grad=True):
+        grad_out = self._check_grad_out(grad_out)
+        return grad_out if input_grad else None
+
+
+def dense_net(seed=0):
+    return Sequential(Flatten(), Tally(), Linear(36, 8, rng=seed), ReLU(),
+                      Linear(8, 3, rng=seed + 1, gain=0.1))
+
+
+def dense_fit(model=None, optimizer=None, lr=0.1, data=None, **kwargs):
+    """fit on the 90 blobs (6 batches of 16 per epoch), quietly, on a small dense network."""
+    x, y = blobs() if data is None else data
+    model = dense_net() if model is None else model
+    optimizer = SGD(model.parameters(), lr=lr, momentum=0.9) if optimizer is None else optimizer
+    kwargs.setdefault("batch_size", 16)
+    kwargs.setdefault("progress", False)
+    return model, fit(model, SoftmaxCrossEntropy(), optimizer, x, y, **kwargs)
+
+
+def wrong_labels_validation():
+    """Validation data whose labels are all wrong: val_loss rises as the network learns."""
+    x, y = blobs(30, seed=1)
+    return x, (y + 1) % 3
+
+
+# --------------------------------------------------------------------------- optional packages
+def test_importing_cnnlib_imports_no_book_package():
+    code = ("import sys, cnnlib, cnnlib.train; "
+            "print(sorted(m for m in ('tqdm', 'matplotlib', 'ipywidgets', 'pooch') "
+            "if m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True, cwd=REPO).stdout
+    assert out.strip() == "[]"
+
+
+def test_progress_without_tqdm_trains_without_a_bar(monkeypatch, capfd):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now raises ImportError
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    _, hist = dense_fit(epochs=2, progress=True)
+    assert hist.epoch == [1, 2]
+    assert capfd.readouterr() == ("", "")
+
+
+# --------------------------------------------------------------------------- lower is better
+@pytest.mark.parametrize(("metric", "lower"), [("loss", True), ("val_loss", True),
+                                               ("accuracy", False), ("val_accuracy", False),
+                                               ("loss_scale", False)])
+def test_lower_is_better_iff_the_name_ends_in_loss(metric, lower):
+    assert lower_is_better(metric) is lower
+
+
+def test_best_epoch_follows_lower_is_better_for_other_names():
+    hist = History()
+    hist.history["loss_scale"] = [1.0, 4.0, 2.0]  # does not end in "loss": highest is best
+    assert hist.best_epoch("loss_scale") == 2
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+class InterruptAt:
+    """An SGD that raises KeyboardInterrupt on its ``at``-th step, remembering the weights."""
+
+    def __init__(self, model, at, lr=0.1):
+        self.model, self.at, self.steps, self.inner = model, at, 0, SGD(model.parameters(), lr)
+        self.lr, self.weights_then = lr, None
+
+    def zero_grad(self):
+        self.inner.zero_grad()
+
+    def step(self):
+        self.steps += 1
+        if self.steps == self.at:
+            self.weights_then = self.model.state_dict()
+            raise KeyboardInterrupt
+        self.inner.step()
+
+
+def test_keyboard_interrupt_returns_the_history_of_the_completed_epochs():
+    model = dense_net()
+    _, hist = dense_fit(model, InterruptAt(model, at=8), epochs=3)  # epoch 2, batch 2
+    assert hist.epoch == [1] and len(hist.history["loss"]) == 1
+    assert hist.interrupted_at == (2, 2)
+    assert len(hist.batch_loss) == 7
+
+
+def test_keyboard_interrupt_prints_one_line_naming_epoch_and_batch(capsys):
+    model = dense_net()
+    dense_fit(model, InterruptAt(model, at=8), epochs=3)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert "fit: interrupted at epoch 2, batch 2 of 6" in out
+
+
+def test_keyboard_interrupt_keeps_the_current_weights():
+    model = dense_net()
+    optimizer = InterruptAt(model, at=8)
+    dense_fit(model, optimizer, epochs=3)
+    assert_same_state(model.state_dict(), optimizer.weights_then)
+
+
+def test_keyboard_interrupt_in_augment_is_caught_too():
+    def augment(xb, rng, calls=[]):  # noqa: B006 - a counter across calls
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return xb.copy()
+
+    _, hist = dense_fit(augment=augment, epochs=2)
+    assert hist.interrupted_at == (1, 3) and hist.epoch == []
+
+
+# --------------------------------------------------------------------------- non-finite loss
+def test_non_finite_loss_error_carries_the_history_so_far():
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError) as info:
+        train(epochs=2, lr=1e30)
+    hist = info.value.history
+    assert isinstance(hist, History)
+    assert len(hist.batch_loss) >= 1 and all(np.isfinite(hist.batch_loss))
+
+
+# --------------------------------------------------------------------------- divergence
+class BlowUp:
+    """An 'optimiser' that multiplies every weight by 10 per step: the loss explodes but stays
+    finite."""
+
+    def __init__(self, params):
+        self.params, self.lr = params, 1.0
+
+    def zero_grad(self):
+        pass
+
+    def step(self):
+        for p, _ in self.params:
+            p *= 10
+
+
+def test_divergence_warns_naming_the_epoch():
+    model = dense_net()
+    with pytest.warns(RuntimeWarning, match=r"training diverged in epoch 1: the mean training "
+                                            r"loss .* is far above ln 3 = 1\.099"):
+        dense_fit(model, BlowUp(model.parameters()), epochs=1)
+
+
+def test_divergence_warns_once_per_fit():
+    model = dense_net()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dense_fit(model, BlowUp(model.parameters()), epochs=3)
+    assert len([w for w in caught if "diverged" in str(w.message)]) == 1
+
+
+def test_a_normal_run_does_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, hist = dense_fit(epochs=4, validation_data=blobs(30, seed=1))
+    assert hist.history["accuracy"][-1] > 0.9  # it did learn
+
+
+def test_divergence_of_the_issue_warns_on_real_mnist():
+    """Adam(lr=0.1) on the seed network and 300 MNIST images: the loss jumps far above ln 10."""
+    from cnnlib.data import as_nchw, load_mnist, standardize
+
+    try:
+        mnist = load_mnist(download=False, progress=False)
+    except FileNotFoundError:
+        pytest.skip("the MNIST files are not available (set CNNLIB_DATA)")
+    x = standardize(as_nchw(mnist.train_images[:300]))[0]
+    y = mnist.train_labels[:300].astype(np.int64)
+    model = seed_network(rng=0)
+    with pytest.warns(RuntimeWarning, match=r"training diverged in epoch 1: .* ln 10 = 2\.303"):
+        fit(model, SoftmaxCrossEntropy(), Adam(model.parameters(), lr=0.1), x, y,
+            progress=False)
+
+
+# --------------------------------------------------------------------------- empty data
+def test_evaluate_rejects_empty_data():
+    with pytest.raises(ValueError, match=r"evaluate: expected at least one example"):
+        evaluate(dense_net(), SoftmaxCrossEntropy(), np.zeros((0, 1, 6, 6)), np.zeros(0, int))
+
+
+def test_fit_rejects_empty_validation_data():
+    with pytest.raises(ValueError, match=r"fit \(validation_data\): expected at least one "
+                                         r"example"):
+        dense_fit(validation_data=(np.zeros((0, 1, 6, 6)), np.zeros(0, int)))
+
+
+# --------------------------------------------------------------------------- snapshots, buffers
+def test_snapshots_hold_the_buffers():
+    _, hist = dense_fit(epochs=2, snapshots=True)
+    assert [float(s["1.seen"][0]) for s in hist.snapshots] == [0.0, 90.0, 180.0]
+
+
+def test_evaluate_uses_eval_mode_so_buffers_do_not_change():
+    model = dense_net()
+    evaluate(model, SoftmaxCrossEntropy(), *blobs())
+    assert model[1].buffers["seen"][0] == 0 and model.training
+
+
+# --------------------------------------------------------------------------- scheduler hook
+class Halve:
+    """A stub schedule: halves the optimiser's learning rate at every step()."""
+
+    def __init__(self, optimizer):
+        self.optimizer, self.steps = optimizer, 0
+
+    def step(self):
+        self.steps += 1
+        self.optimizer.lr /= 2
+
+
+def test_scheduler_steps_once_after_every_epoch():
+    model = dense_net()
+    optimizer = SGD(model.parameters(), lr=0.1)
+    scheduler = Halve(optimizer)
+    dense_fit(model, optimizer, epochs=3, scheduler=scheduler)
+    assert scheduler.steps == 3 and optimizer.lr == pytest.approx(0.0125)
+
+
+def test_scheduler_learning_rate_of_each_epoch_is_recorded():
+    model = dense_net()
+    optimizer = SGD(model.parameters(), lr=0.1)
+    _, hist = dense_fit(model, optimizer, epochs=3, scheduler=Halve(optimizer))
+    assert hist.history["lr"] == pytest.approx([0.1, 0.05, 0.025])
+
+
+def test_no_lr_entry_without_a_scheduler():
+    _, hist = dense_fit(epochs=1)
+    assert "lr" not in hist.history
+
+
+def test_scheduler_without_step_is_rejected():
+    with pytest.raises(TypeError, match=r"expected a scheduler with a step\(\) method, got "
+                                        r"float"):
+        dense_fit(scheduler=0.5)
+
+
+# --------------------------------------------------------------------------- augment hook
+def test_augment_sees_every_training_batch_and_no_validation_data():
+    seen = []
+    x_val = np.full((30, 1, 6, 6), 1000.0, dtype=np.float32)  # recognisable
+    val = (x_val, blobs(30, seed=1)[1])
+
+    def record(xb, rng):
+        seen.append(xb.copy())
+        return xb.copy()
+
+    dense_fit(epochs=2, augment=record, validation_data=val)
+    assert [len(b) for b in seen] == [16, 16, 16, 16, 16, 10] * 2
+    assert not any((b == 1000.0).any() for b in seen)
+
+
+def test_augment_output_is_what_the_model_trains_on():
+    _, augmented = dense_fit(epochs=2, augment=lambda xb, rng: np.zeros_like(xb))
+    x, y = blobs()
+    _, zeros = dense_fit(epochs=2, data=(np.zeros_like(x), y))
+    assert augmented.batch_loss == zeros.batch_loss
+
+
+def test_augment_gets_a_generator():
+    kinds = set()
+    dense_fit(augment=lambda xb, rng: kinds.add(type(rng)) or xb.copy())
+    assert kinds == {np.random.Generator}
+
+
+def noisy(xb, rng):
+    return xb + rng.normal(0.0, 0.5, size=xb.shape).astype(xb.dtype)
+
+
+def test_augmented_run_is_reproducible_from_the_seed():
+    _, a = dense_fit(epochs=2, augment=noisy, seed=5)
+    _, b = dense_fit(epochs=2, augment=noisy, seed=5)
+    assert a.batch_loss == b.batch_loss and a.history == {**b.history,
+                                                          "epoch_time": a.history["epoch_time"]}
+
+
+def test_augmented_run_changes_with_the_seed():
+    _, a = dense_fit(epochs=1, augment=noisy, seed=5)
+    _, b = dense_fit(epochs=1, augment=noisy, seed=6)
+    assert a.batch_loss != b.batch_loss
+
+
+def test_augment_does_not_change_the_shuffling_order():
+    _, plain = dense_fit(epochs=2, seed=5)
+    _, identity = dense_fit(epochs=2, seed=5, augment=lambda xb, rng: xb.copy())
+    assert plain.batch_loss == identity.batch_loss
+
+
+def test_augment_of_the_wrong_shape_is_rejected():
+    with pytest.raises(ValueError, match=r"expected augment to return an array of the batch's "
+                                         r"shape \(16, 1, 6, 6\), got \(16, 36\)"):
+        dense_fit(augment=lambda xb, rng: xb.reshape(len(xb), -1))
+
+
+# --------------------------------------------------------------------------- early stopping
+def test_early_stopping_stops_after_patience_epochs_without_improvement():
+    _, hist = dense_fit(epochs=10, validation_data=wrong_labels_validation(), early_stopping=2)
+    assert hist.stopped_epoch == 3 and hist.epoch == [1, 2, 3]
+
+
+def test_early_stopping_restores_the_best_weights_and_buffers():
+    model, hist = dense_fit(epochs=10, validation_data=wrong_labels_validation(),
+                            early_stopping=2, snapshots=True)
+    assert hist.restored_epoch == hist.best_epoch("val_loss") == 1
+    assert_same_state(model.state_dict(), hist.snapshots[1])
+    assert model[1].buffers["seen"][0] == 90  # the buffer of epoch 1, not of epoch 3
+
+
+def test_early_stopping_prints_one_line(capsys):
+    dense_fit(epochs=10, validation_data=wrong_labels_validation(), early_stopping=2)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert out.startswith("fit: stopped early after epoch 3: val_loss did not improve for 2 "
+                          "epochs; restored the weights of epoch 1")
+
+
+def test_early_stopping_that_never_triggers_runs_every_epoch():
+    _, hist = dense_fit(epochs=4, validation_data=blobs(30, seed=1), early_stopping=4)
+    assert hist.stopped_epoch is None and hist.epoch == [1, 2, 3, 4]
+
+
+def test_early_stopping_on_accuracy_keeps_the_highest():
+    model, hist = dense_fit(epochs=4, validation_data=blobs(30, seed=1), early_stopping=4,
+                            monitor="val_accuracy", snapshots=True)
+    assert hist.restored_epoch == hist.best_epoch("val_accuracy")
+    assert_same_state(model.state_dict(), hist.snapshots[hist.restored_epoch])
+
+
+def test_early_stopping_on_training_loss_needs_no_validation_data():
+    _, hist = dense_fit(epochs=3, early_stopping=1, monitor="loss")
+    assert hist.restored_epoch == hist.best_epoch("loss")
+
+
+def test_early_stopping_on_val_loss_needs_validation_data():
+    with pytest.raises(ValueError, match=r"early stopping on 'val_loss' needs validation_data"):
+        dense_fit(early_stopping=2)
+
+
+def test_early_stopping_rejects_an_unknown_monitor():
+    with pytest.raises(ValueError, match=r"expected monitor to be one of .*, got 'val_acc'"):
+        dense_fit(early_stopping=2, monitor="val_acc", validation_data=blobs(30, seed=1))
+
+
+def test_early_stopping_rejects_a_patience_of_zero():
+    with pytest.raises(ValueError, match=r"early_stopping: expected a positive integer, got 0"):
+        dense_fit(early_stopping=0, validation_data=blobs(30, seed=1))
