@@ -55,7 +55,12 @@ $(WIDGET_ASSETS): scripts/fetch_widget_assets.py $(BIN)/.installed
 
 widget-assets: $(WIDGET_ASSETS)
 
+# The notebooks are executed first, in parallel (one per core, longest first), into the same
+# cache; the build then only renders. JOBS=1 executes them one at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
 book: install widget-assets
+	$(BIN)/python scripts/execute_notebooks.py --toc $(TOC) --jobs $(JOBS)
 	$(BIN)/jupyter-book build . --toc $(TOC) --warningiserror --keep-going
 
 # Seconds each notebook took in its last execution, from the jupyter-cache database.

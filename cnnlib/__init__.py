@@ -7,7 +7,8 @@ Core modules (NumPy only): ``data``, ``layers``, ``losses``, ``model``, ``optim`
 :mod:`cnnlib.book`, which the core never imports.
 """
 
-from . import data, gradcheck, layers, losses, model, optim, train
+from . import augment, data, functional, gradcheck, layers, losses, model, optim, train
+from .augment import Compose, RandomShift
 from .data import (
     MNIST,
     MNISTDownloadError,
@@ -32,7 +33,10 @@ from .gradcheck import (
 )
 from .layers import (
     AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
     Conv2d,
+    Dropout,
     Flatten,
     Linear,
     MaxPool2d,
@@ -49,14 +53,22 @@ from .layers import (
 )
 from .losses import CrossEntropyLoss, SoftmaxCrossEntropy, log_softmax, softmax
 from .model import Sequential, seed_network
-from .optim import SGD, Adam
+from .optim import (
+    SGD,
+    Adam,
+    AdamW,
+    CosineAnnealingLR,
+    LinearLR,
+    SequentialLR,
+    StepLR,
+)
 from .train import History, accuracy, confusion_matrix, evaluate, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
     # modules
-    "data", "gradcheck", "layers", "losses", "model", "optim", "train",
+    "augment", "data", "functional", "gradcheck", "layers", "losses", "model", "optim", "train",
     # data
     "MNIST", "MNISTDownloadError", "MNISTFileError", "PreparedMNIST", "Standardizer",
     "as_nchw", "default_data_dir", "load_mnist", "minibatches", "normalize", "prepare_mnist",
@@ -64,11 +76,15 @@ __all__ = [
     # gradient checking
     "check_layer_gradients", "numerical_gradient", "numerical_gradient_array", "rel_error",
     # layers
-    "AvgPool2d", "Conv2d", "Flatten", "Linear", "MaxPool2d", "Module", "ReLU", "conv2d",
+    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Flatten", "Linear",
+    "MaxPool2d", "Module", "ReLU", "conv2d",
     "conv2d_backward_naive", "conv2d_naive", "conv_output_size", "im2col", "maxpool2d",
     "maxpool2d_backward_naive", "maxpool2d_naive",
     # losses, model, optimisers, training
     "CrossEntropyLoss", "SoftmaxCrossEntropy", "log_softmax", "softmax",
-    "Sequential", "seed_network", "SGD", "Adam",
+    "Sequential", "seed_network", "SGD", "Adam", "AdamW",
+    "StepLR", "CosineAnnealingLR", "LinearLR", "SequentialLR",
+    # augmentation
+    "Compose", "RandomShift",
     "History", "accuracy", "confusion_matrix", "evaluate", "fit",
 ]

@@ -51,6 +51,9 @@ __all__ = [
     "ReLU",
     "Flatten",
     "Linear",
+    "Dropout",
+    "BatchNorm1d",
+    "BatchNorm2d",
     # re-exported from cnnlib.functional, where they live
     "conv_output_size",
     "im2col",
@@ -157,7 +160,7 @@ class Module:
         for name, param in list(signature.parameters.items())[1:]:
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
-            if not hasattr(self, name) or name.startswith("_"):
+            if name in ("rng", "dtype") or not hasattr(self, name):
                 continue
             value = getattr(self, name)
             if param.default is not param.empty and _same(value, param.default):
@@ -510,3 +513,174 @@ class Linear(Module):
         np.matmul(grad_out.T, self._x, out=self.grads["weight"])
         np.sum(grad_out, axis=0, out=self.grads["bias"])
         return grad_out @ self.params["weight"] if input_grad else None
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each value with probability ``p`` and scale the rest
+    by ``1 / (1 - p)``, so the expected output equals the input; in eval mode, the identity.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of dropping a value, ``0 <= p < 1``.
+    rng : int or numpy.random.Generator, optional
+        Source of the masks, kept in ``self.rng`` (gradient checks replay it).
+
+    Shape
+    -----
+    any -> same shape. The mask drawn in ``forward`` is the one ``backward`` uses.
+    """
+
+    def __init__(self, p: float = 0.5, *, rng=None) -> None:
+        super().__init__()
+        if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
+            raise ValueError(
+                f"Dropout: expected a probability 0 <= p < 1, got p={p!r}. p=1 would drop "
+                "everything; remove the layer instead of dropping all of its input."
+            )
+        self.p = float(p)
+        self.rng = np.random.default_rng(rng)
+        self._scale = None  # the mask, already divided by 1 - p
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if not self.training or self.p == 0.0:
+            self._scale = np.ones((), dtype=x.dtype) if self.training else None
+            return self._keep_output(x)
+        keep = self.rng.random(x.shape) >= self.p
+        self._scale = keep.astype(x.dtype) / np.asarray(1.0 - self.p, dtype=x.dtype)
+        return self._keep_output(x * self._scale)
+
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        grad_out = self._check_grad_out(grad_out, "_scale")
+        return grad_out * self._scale if input_grad else None
+
+
+class _BatchNorm(Module):
+    """Batch normalisation over every axis but the channel axis (axis 1).
+
+    In training the batch's mean and (biased) variance normalise ``x``; the running averages
+    move towards the batch statistics by ``momentum`` (with the *unbiased* variance, as
+    PyTorch does). In eval mode the running averages normalise instead, so a prediction does
+    not depend on the other images in the batch.
+    """
+
+    _expected_ndim: tuple[int, ...] = ()
+
+    def __init__(
+        self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, *, dtype=np.float32
+    ) -> None:
+        super().__init__()
+        self.num_features = positive_int("num_features", num_features)
+        if not eps > 0:
+            raise ValueError(f"{type(self).__name__}: expected eps > 0, got {eps!r}.")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(
+                f"{type(self).__name__}: expected momentum in [0, 1], got {momentum!r}."
+            )
+        self.eps, self.momentum = float(eps), float(momentum)
+        c = self.num_features
+        self._make_params(dtype, weight=np.ones(c), bias=np.zeros(c))
+        self._make_buffers(dtype, running_mean=np.zeros(c), running_var=np.ones(c))
+        self._x_hat = self._inv_std = None
+
+    def _axes_and_shape(self, x: np.ndarray) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        if x.ndim not in self._expected_ndim or x.shape[1] != self.num_features:
+            dims = " or ".join(
+                {2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}[d] for d in self._expected_ndim
+            )
+            raise ValueError(
+                f"{type(self).__name__}: expected input of shape {dims} with C = "
+                f"{self.num_features}, got shape {x.shape}."
+            )
+        axes = (0, *range(2, x.ndim))  # every axis but the channels
+        shape = (1, self.num_features) + (1,) * (x.ndim - 2)  # broadcasts per channel
+        return axes, shape
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        axes, shape = self._axes_and_shape(x)
+        if self.training:
+            count = x.size // self.num_features  # values per channel
+            if count < 2:
+                raise ValueError(
+                    f"{type(self).__name__}: expected more than 1 value per channel in "
+                    f"training mode, got input shape {x.shape}. Use a batch of 2 or more, or "
+                    "call eval() first."
+                )
+            mean = x.mean(axis=axes)
+            var = x.var(axis=axes)  # biased: what normalises this batch
+            m = self.momentum
+            self.buffers["running_mean"] *= 1 - m
+            self.buffers["running_mean"] += m * mean
+            self.buffers["running_var"] *= 1 - m
+            self.buffers["running_var"] += m * var * count / (count - 1)  # unbiased
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        inv_std = 1.0 / np.sqrt(var + self.eps)
+        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape).astype(x.dtype)
+        if self.training:
+            self._x_hat, self._inv_std = x_hat, inv_std.reshape(shape)
+        else:
+            self._x_hat = self._inv_std = None
+        out = x_hat * self.params["weight"].reshape(shape) + self.params["bias"].reshape(shape)
+        return self._keep_output(out)
+
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Gradients of the training-mode forward pass.
+
+        With ``x_hat = (x - mean) / std`` and ``y = weight * x_hat + bias``, per channel over
+        its ``n`` values: ``dbias = sum(dy)``, ``dweight = sum(dy * x_hat)``, and, because the
+        mean and the standard deviation depend on every ``x`` of the channel,
+        ``dx = weight / std * (dy - mean(dy) - x_hat * mean(dy * x_hat))``.
+        """
+        grad_out = self._check_grad_out(grad_out, "_x_hat")
+        axes, shape = self._axes_and_shape(grad_out)
+        x_hat = self._x_hat
+        dbias = grad_out.sum(axis=axes)
+        dweight = (grad_out * x_hat).sum(axis=axes)
+        self.grads["bias"][...] = dbias
+        self.grads["weight"][...] = dweight
+        if not input_grad:
+            return None
+        n = grad_out.size // self.num_features
+        scale = (self.params["weight"].reshape(shape) * self._inv_std).astype(grad_out.dtype)
+        return scale * (
+            grad_out - (dbias / n).reshape(shape) - x_hat * (dweight / n).reshape(shape)
+        )
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of each channel of NCHW maps (Ioffe and Szegedy, 2015).
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float, default 1e-5
+        Added to the variance before the square root.
+    momentum : float, default 0.1
+        How far the running statistics move towards each batch's statistics.
+    dtype : numpy dtype, default float32
+
+    Shape
+    -----
+    input (N, C, H, W) -> output (N, C, H, W). ``params``: ``weight`` (C,) (starts at 1) and
+    ``bias`` (C,) (starts at 0). ``buffers``: ``running_mean`` (C,) and ``running_var`` (C,):
+    saved and loaded with the model, never trained.
+    """
+
+    _expected_ndim = (4,)
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of each feature of (N, C) inputs (or each channel of (N, C, L)).
+
+    Parameters and buffers as :class:`BatchNorm2d`.
+
+    Shape
+    -----
+    input (N, C) or (N, C, L) -> same shape.
+    """
+
+    _expected_ndim = (2, 3)

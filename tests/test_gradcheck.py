@@ -138,3 +138,31 @@ def test_check_layer_gradients_rejects_float32_input():
 def test_check_layer_gradients_rejects_a_float32_layer():
     with pytest.raises(ValueError, match=r"float64 parameter 'weight', got float32"):
         check_layer_gradients(Linear(4, 3, rng=0), normal((2, 4)))
+
+
+class NoisyScale:
+    """A toy layer whose forward draws random numbers (like dropout): y = x * m, m ~ U(0.5, 1.5)."""
+
+    def __init__(self, seed=0):
+        self.rng = np.random.default_rng(seed)
+        self.params, self.grads = {}, {}
+        self._m = None
+
+    def forward(self, x):
+        self._m = self.rng.uniform(0.5, 1.5, size=x.shape)
+        return x * self._m
+
+    def backward(self, grad_out, input_grad=True):
+        return grad_out * self._m
+
+
+def test_check_layer_gradients_replays_the_layers_random_draws():
+    errors = check_layer_gradients(NoisyScale(), normal((3, 4), seed=1))
+    assert errors["input"] < 1e-7
+
+
+def test_check_layer_gradients_restores_the_layers_generator():
+    layer = NoisyScale(seed=4)
+    untouched = NoisyScale(seed=4)
+    check_layer_gradients(layer, normal((3, 4), seed=1))
+    assert layer.rng.random() == untouched.rng.random()

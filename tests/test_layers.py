@@ -12,10 +12,14 @@ from cnnlib import _fast
 from cnnlib.gradcheck import check_layer_gradients
 from cnnlib.layers import (
     AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
     Conv2d,
+    Dropout,
     Flatten,
     Linear,
     MaxPool2d,
+    Module,
     ReLU,
     conv2d,
     conv2d_backward_naive,
@@ -720,3 +724,267 @@ def test_relu_matches_torch_backward_at_zero(torch):
     layer = ReLU()
     layer.forward(x)
     torch_close(layer.backward(np.ones((1, 3))), xt.grad)
+
+
+# --------------------------------------------------------------------------- the Module interface
+def every_layer():
+    """One instance of each layer, with an input it accepts (float64)."""
+    x4 = normal((2, 3, 6, 6), seed=5)
+    return [
+        (Conv2d(3, 4, 3, padding=1, rng=0, dtype=np.float64), x4),
+        (MaxPool2d(2), x4),
+        (AvgPool2d(2), x4),
+        (ReLU(), x4),
+        (Flatten(), x4),
+        (Linear(5, 3, rng=0, dtype=np.float64), normal((4, 5), seed=6)),
+    ]
+
+
+LAYER_IDS = ["Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Flatten", "Linear"]
+
+
+@pytest.mark.parametrize(("layer", "x"), every_layer(), ids=LAYER_IDS)
+def test_every_layer_rejects_a_gradient_of_the_wrong_shape(layer, x):
+    out = layer.forward(x)
+    wrong = np.zeros((out.shape[0] + 1, *out.shape[1:]))
+    name, n = type(layer).__name__, out.shape[0]
+    with pytest.raises(ValueError, match=rf"{name}\.backward: expected grad_out of shape "
+                                         rf"\({n}, .*got \({n + 1}, "):
+        layer.backward(wrong)
+
+
+@pytest.mark.parametrize(("layer", "x"), every_layer(), ids=LAYER_IDS)
+def test_every_layer_skips_the_input_gradient_on_request(layer, x):
+    out = layer.forward(x)
+    grad = normal(out.shape, seed=7)
+    full = layer.backward(grad)
+    expected = {k: g.copy() for k, g in layer.grads.items()}
+    layer.zero_grad()
+    layer.forward(x)
+    assert full is not None and layer.backward(grad, input_grad=False) is None
+    for name, g in layer.grads.items():
+        np.testing.assert_allclose(g, expected[name])
+
+
+@pytest.mark.parametrize(("layer", "x"), every_layer(), ids=LAYER_IDS)
+def test_every_layer_has_params_grads_and_buffers_dicts(layer, x):
+    assert set(layer.params) == set(layer.grads)
+    assert layer.buffers == {}
+
+
+def test_default_repr_shows_required_and_changed_arguments():
+    assert repr(Conv2d(1, 8, 5, rng=0)) == "Conv2d(1, 8, kernel_size=5)"
+    assert repr(Conv2d(3, 4, 3, stride=2, padding=1)) == (
+        "Conv2d(3, 4, kernel_size=3, stride=2, padding=1)")
+    assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2)"
+    assert repr(Linear(4, 3)) == "Linear(in_features=4, out_features=3)"
+    assert repr(Linear(4, 3, gain=0.5)) == "Linear(in_features=4, out_features=3, gain=0.5)"
+    assert repr(ReLU()) == "ReLU()"
+
+
+def test_a_new_layer_gets_a_repr_from_its_constructor_without_writing_one():
+    class Scale(Module):
+        def __init__(self, factor: float, offset: float = 0.0, *, rng=None) -> None:
+            super().__init__()
+            self.factor, self.offset = factor, offset
+
+    assert repr(Scale(2.5)) == "Scale(factor=2.5)"
+    assert repr(Scale(2.5, offset=1.0)) == "Scale(factor=2.5, offset=1.0)"
+
+
+def test_evaluating_switches_to_eval_and_restores_training_mode():
+    layer = ReLU()
+    with layer.evaluating() as same:
+        assert same is layer and not layer.training
+    assert layer.training
+
+
+def test_evaluating_restores_eval_mode_too():
+    layer = ReLU().eval()
+    with layer.evaluating():
+        pass
+    assert not layer.training
+
+
+def test_evaluating_restores_the_mode_after_an_error():
+    layer = ReLU()
+    with pytest.raises(KeyError), layer.evaluating():
+        raise KeyError("boom")
+    assert layer.training
+
+
+def test_module_has_no_output_shape_helper_any_more():
+    assert not hasattr(Module, "output_shape")
+
+
+@pytest.mark.parametrize("n", [0, 3])
+def test_flatten_keeps_the_feature_size_for_any_batch_size(n):
+    assert Flatten().forward(np.zeros((n, 8, 10, 10))).shape == (n, 800)
+
+
+def test_conv2d_readable_and_fast_paths_agree():
+    x = normal((3, 2, 7, 6), seed=1)
+    fast = conv64(2, 4, 3, stride=2, padding=1, seed=2)
+    readable = conv64(2, 4, 3, stride=2, padding=1, seed=2)
+    readable.fast = False
+    grad = normal(fast.forward(x).shape, seed=3)
+    np.testing.assert_allclose(readable.forward(x), fast.forward(x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(readable.backward(grad), fast.backward(grad), rtol=1e-12,
+                               atol=1e-12)
+    for name in fast.grads:
+        np.testing.assert_allclose(readable.grads[name], fast.grads[name], rtol=1e-12,
+                                   atol=1e-12)
+
+
+# --------------------------------------------------------------------------- dropout
+def test_dropout_is_the_identity_in_eval_mode():
+    x = normal((4, 3, 5, 5))
+    np.testing.assert_array_equal(Dropout(0.5, rng=0).eval()(x), x)
+
+
+def test_dropout_keeps_the_mean_and_drops_about_p():
+    x = np.ones((200, 500))
+    out = Dropout(0.3, rng=0)(x)
+    dropped = np.mean(out == 0)
+    assert abs(dropped - 0.3) < 4 * np.sqrt(0.3 * 0.7 / x.size)  # four standard errors
+    assert abs(out.mean() - 1.0) < 0.01
+    np.testing.assert_allclose(np.unique(out), [0.0, 1 / 0.7])
+
+
+def test_dropout_backward_uses_the_forward_mask():
+    layer = Dropout(0.5, rng=1)
+    out = layer(np.ones((3, 8)))
+    np.testing.assert_array_equal(layer.backward(np.ones((3, 8))), out)
+
+
+def test_dropout_same_seed_same_mask():
+    x = normal((2, 3, 4, 4))
+    np.testing.assert_array_equal(Dropout(0.5, rng=3)(x), Dropout(0.5, rng=3)(x))
+
+
+def test_dropout_passes_a_gradient_check():
+    assert check_layer_gradients(Dropout(0.4, rng=2), normal((3, 2, 4, 4)))["input"] < GRAD_TOL
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, "0.5"])
+def test_dropout_rejects_a_p_outside_0_1(p):
+    with pytest.raises(ValueError, match=r"Dropout: expected a probability 0 <= p < 1"):
+        Dropout(p)
+
+
+def test_dropout_zero_p_is_the_identity_in_training():
+    x = normal((3, 4))
+    layer = Dropout(0.0)
+    np.testing.assert_array_equal(layer(x), x)
+    np.testing.assert_array_equal(layer.backward(x), x)
+
+
+def test_dropout_scales_kept_values_as_torch_does():
+    torch = pytest.importorskip("torch")
+    ours = np.unique(Dropout(0.25, rng=0)(np.ones((50, 40))))
+    theirs = np.unique(torch.nn.Dropout(0.25)(torch.ones(50, 40, dtype=torch.float64)).numpy())
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+
+
+# --------------------------------------------------------------------------- batch norm
+def norm_rel_error(a, b):
+    """||a - b|| / (||a|| + ||b||): batch norm's input gradient has entries near zero (each
+    channel's gradient sums to zero), where an elementwise relative error means nothing."""
+    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
+
+
+def bn(cls, c=3):
+    layer = cls(c, dtype=np.float64)
+    layer.params["weight"][:] = np.linspace(0.5, 2.0, c)
+    layer.params["bias"][:] = np.linspace(-0.3, 0.3, c)
+    return layer
+
+
+@pytest.mark.parametrize(("cls", "shape"), [(BatchNorm2d, (4, 3, 5, 5)), (BatchNorm1d, (6, 3)),
+                                            (BatchNorm1d, (4, 3, 7))])
+def test_batchnorm_passes_a_gradient_check(cls, shape):
+    from cnnlib.gradcheck import numerical_gradient_array
+
+    layer, x = bn(cls), normal(shape, seed=1)
+    errors = check_layer_gradients(layer, x)
+    assert errors["weight"] < GRAD_TOL and errors["bias"] < GRAD_TOL
+    grad = normal(shape, seed=2)
+    layer.forward(x)
+    dx = layer.backward(grad)
+    numerical = numerical_gradient_array(lambda: layer.forward(x), x, grad)
+    assert norm_rel_error(dx, numerical) < 1e-8
+
+
+def test_batchnorm_training_output_has_zero_mean_and_unit_variance_per_channel():
+    out = BatchNorm2d(3, dtype=np.float64)(normal((8, 3, 4, 4)) * 5 + 2)
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, atol=1e-3)
+
+
+def test_batchnorm_keeps_running_statistics_in_buffers_not_params():
+    layer = BatchNorm2d(4)
+    assert sorted(layer.params) == ["bias", "weight"]
+    assert sorted(layer.buffers) == ["running_mean", "running_var"]
+
+
+def test_batchnorm_eval_uses_the_running_statistics():
+    layer = BatchNorm1d(2, dtype=np.float64)
+    layer.buffers["running_mean"][:] = [1.0, -1.0]
+    layer.buffers["running_var"][:] = [4.0, 0.25]
+    out = layer.eval()(np.array([[3.0, 0.0]]))
+    np.testing.assert_allclose(out, [[2 / np.sqrt(4 + 1e-5), 1 / np.sqrt(0.25 + 1e-5)]])
+
+
+def test_batchnorm_in_training_refuses_one_value_per_channel():
+    with pytest.raises(ValueError, match=r"expected more than 1 value per channel"):
+        BatchNorm1d(3)(np.zeros((1, 3)))
+
+
+def test_batchnorm_rejects_the_wrong_channel_count():
+    with pytest.raises(ValueError, match=r"BatchNorm2d: expected input of shape \(N, C, H, W\) "
+                                         r"with C = 3, got shape \(2, 4, 5, 5\)"):
+        BatchNorm2d(3)(np.zeros((2, 4, 5, 5)))
+
+
+@pytest.mark.parametrize(("cls", "shape"), [("BatchNorm2d", (5, 3, 4, 4)),
+                                            ("BatchNorm1d", (7, 3))])
+def test_batchnorm_matches_torch_over_several_steps(cls, shape):
+    torch = pytest.importorskip("torch")
+    ours = {"BatchNorm2d": BatchNorm2d, "BatchNorm1d": BatchNorm1d}[cls](3, momentum=0.2,
+                                                                          dtype=np.float64)
+    theirs = getattr(torch.nn, cls)(3, momentum=0.2).double()
+    for step in range(4):
+        x, grad = normal(shape, seed=10 + step) * 3 + step, normal(shape, seed=20 + step)
+        out = ours(x)
+        tx = torch.tensor(x, requires_grad=True)
+        tout = theirs(tx)
+        tout.backward(torch.tensor(grad))
+        np.testing.assert_allclose(out, tout.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(ours.backward(grad), tx.grad.numpy(), atol=1e-12)
+        np.testing.assert_allclose(ours.grads["weight"], theirs.weight.grad.numpy(), atol=1e-12)
+        np.testing.assert_allclose(ours.grads["bias"], theirs.bias.grad.numpy(), atol=1e-12)
+        theirs.weight.grad = theirs.bias.grad = None
+    np.testing.assert_allclose(ours.buffers["running_mean"], theirs.running_mean.numpy(),
+                               atol=1e-12)
+    np.testing.assert_allclose(ours.buffers["running_var"], theirs.running_var.numpy(),
+                               atol=1e-12)
+    x = normal(shape, seed=99)
+    np.testing.assert_allclose(ours.eval()(x), theirs.eval()(torch.tensor(x)).detach().numpy(),
+                               atol=1e-12)
+
+
+def test_batchnorm_buffers_survive_save_and_load(tmp_path):
+    from cnnlib.model import Sequential
+
+    net = Sequential(Conv2d(1, 2, 3, rng=0), BatchNorm2d(2), ReLU())
+    net(normal((4, 1, 6, 6)).astype(np.float32) * 3 + 1)
+    net.save(tmp_path / "bn.npz")
+    other = Sequential(Conv2d(1, 2, 3, rng=1), BatchNorm2d(2), ReLU()).load(tmp_path / "bn.npz")
+    np.testing.assert_array_equal(other[1].buffers["running_var"], net[1].buffers["running_var"])
+    assert len(net.parameters()) == 4  # conv weight, bias; bn weight, bias: no buffers
+
+
+def test_new_layers_have_readable_reprs():
+    assert repr(Dropout(0.25)) == "Dropout(p=0.25)"
+    assert repr(BatchNorm2d(8)) == "BatchNorm2d(num_features=8)"
+    assert repr(BatchNorm1d(4, momentum=0.2)) == "BatchNorm1d(num_features=4, momentum=0.2)"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cnnlib.gradcheck import numerical_gradient, rel_error
-from cnnlib.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU
+from cnnlib.layers import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU
 from cnnlib.losses import SoftmaxCrossEntropy
 from cnnlib.model import Sequential, seed_network
 from cnnlib.optim import SGD
@@ -374,3 +374,140 @@ def test_load_with_a_different_layer_size_names_the_shapes(tmp_path):
     Sequential(Linear(4, 3, rng=0)).save(path)
     with pytest.raises(ValueError, match=r"'0\.weight': expected shape \(.*\), got \(3, 4\)"):
         Sequential(Linear(5, 3, rng=0)).load(path)
+
+
+# --------------------------------------------------------------------------- buffers
+class Shift(Module):
+    """A toy layer with a buffer: adds ``offset`` (saved, not trained)."""
+
+    def __init__(self, features: int) -> None:
+        super().__init__()
+        self.features = features
+        self._make_buffers(np.float64, offset=np.zeros(features))
+        self._seen = None
+
+    def forward(self, x):
+        self._seen = True
+        return self._keep_output(x + self.buffers["offset"])
+
+    def backward(self, grad_out, input_grad=True):
+        grad_out = self._check_grad_out(grad_out, "_seen")
+        return grad_out if input_grad else None
+
+
+def buffered_net():
+    net = Sequential(Linear(3, 2, rng=0, dtype=np.float64), Shift(2))
+    net[1].buffers["offset"][:] = [0.5, -1.5]
+    return net
+
+
+def test_state_dict_holds_buffers_next_to_parameters():
+    assert sorted(buffered_net().state_dict()) == ["0.bias", "0.weight", "1.offset"]
+
+
+def test_buffers_are_not_handed_to_the_optimiser():
+    assert len(buffered_net().parameters()) == 2
+
+
+def test_buffers_survive_save_and_load(tmp_path):
+    buffered_net().save(tmp_path / "b.npz")
+    other = Sequential(Linear(3, 2, rng=9, dtype=np.float64), Shift(2)).load(tmp_path / "b.npz")
+    np.testing.assert_array_equal(other[1].buffers["offset"], [0.5, -1.5])
+
+
+# --------------------------------------------------------------------------- checked loading
+@pytest.mark.parametrize(("bad", "message"), [
+    (np.array(["a", "b"]), r"'1\.offset': expected real floating-point values, got <U1"),
+    (np.array([1 + 2j, 0j]), r"'1\.offset': expected real floating-point values, got complex"),
+    (np.array([np.nan, 0.0]), r"'1\.offset': expected finite values, got 1 NaN or infinite"),
+    (np.array([0.0, np.inf]), r"'1\.offset': expected finite values, .*index \(1,\)"),
+    (np.zeros(3), r"'1\.offset': expected shape \(2,\), got \(3,\)"),
+], ids=["strings", "complex", "nan", "inf", "shape"])
+def test_a_bad_later_entry_changes_nothing(bad, message):
+    net = buffered_net()
+    before = net.state_dict()
+    state = {k: v + 1 for k, v in before.items()}
+    state["1.offset"] = bad
+    with pytest.raises(ValueError, match=message):
+        net.load_state_dict(state)
+    assert_same_state(net.state_dict(), before)
+
+
+def test_load_refuses_a_checkpoint_holding_nan(tmp_path):
+    path = tmp_path / "nan.npz"
+    state = seed_network().state_dict()
+    state["6.weight"][0, 0] = np.nan
+    np.savez(path, **state)
+    with pytest.raises(ValueError, match=r"'6\.weight': expected finite values"):
+        seed_network().load(path)
+
+
+def test_load_of_a_npy_file_says_what_is_wrong(tmp_path):
+    path = tmp_path / "weights.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(ValueError, match=r"not an \.npz checkpoint written by save\(\)"):
+        seed_network().load(path)
+
+
+def test_load_of_a_text_file_named_npz_says_what_is_wrong(tmp_path):
+    path = tmp_path / "notes.npz"
+    path.write_text("these are not weights\n")
+    with pytest.raises(ValueError, match=r"not an \.npz checkpoint written by save\(\)"):
+        seed_network().load(path)
+
+
+def test_load_of_a_missing_file_is_still_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        seed_network().load(tmp_path / "nowhere.npz")
+
+
+# --------------------------------------------------------------------------- safe saving
+def test_save_never_writes_through_a_symlink_at_a_guessable_name(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    path = tmp_path / "model.npz"
+    for guess in (f"{path}.tmp-{os.getpid()}.npz", f"{path}.tmp", f"{path}.part"):
+        os.symlink(victim, guess)
+    seed_network().save(path)
+    assert victim.read_text() == "keep me"
+    assert sorted(seed_network(rng=5).load(path).state_dict()) == sorted(
+        seed_network().state_dict())
+
+
+def test_save_respects_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        seed_network().save(tmp_path / "m.npz")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o640
+
+
+# --------------------------------------------------------------------------- empty batches
+def test_predict_proba_of_no_images_is_an_empty_table_of_ten_columns():
+    assert seed_network().predict_proba(np.zeros((0, 1, 28, 28), np.float32)).shape == (0, 10)
+
+
+def test_predict_of_no_images_is_an_empty_vector():
+    assert seed_network().predict(np.zeros((0, 1, 28, 28), np.float32)).shape == (0,)
+
+
+def test_predict_proba_restores_training_mode():
+    net = seed_network()
+    net.predict_proba(images(2))
+    assert net.training and all(layer.training for layer in net)
+
+
+# --------------------------------------------------------------------------- initialisation
+def test_untrained_seed_network_loss_is_near_ln_10_on_real_digits():
+    data_dir = os.environ.get("CNNLIB_DATA")
+    if not data_dir:
+        pytest.skip("CNNLIB_DATA is not set (the MNIST files)")
+    from cnnlib.data import prepare_mnist
+
+    data = prepare_mnist(data_dir=data_dir, download=False, progress=False)
+    loss_fn = SoftmaxCrossEntropy()
+    for seed in range(3):
+        logits = seed_network(rng=seed).eval()(data.x_test[:1000])
+        loss = loss_fn(logits, data.y_test[:1000])
+        assert abs(loss - np.log(10)) < 0.25, (seed, loss)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnlib.optim import SGD, Adam
+from cnnlib.optim import (
+    SGD,
+    Adam,
+    AdamW,
+    CosineAnnealingLR,
+    LinearLR,
+    SequentialLR,
+    StepLR,
+)
 
 # Five steps of made-up gradients for a parameter of three numbers: signs and sizes vary.
 GRADIENTS = np.array([
@@ -203,7 +211,7 @@ def test_parameter_and_gradient_shapes_must_match(cls):
 
 @pytest.mark.parametrize("momentum", [1.0, -0.1, 1.5])
 def test_sgd_momentum_outside_zero_one_is_rejected(momentum):
-    with pytest.raises(ValueError, match=rf"momentum must be in \[0, 1\), got {momentum}"):
+    with pytest.raises(ValueError, match=rf"SGD: expected momentum in \[0, 1\), got {momentum}"):
         SGD([pair()], lr=0.1, momentum=momentum)
 
 
@@ -253,3 +261,102 @@ def test_sgd_with_momentum_matches_torch_over_several_steps():
         pt.grad = torch.tensor(row)
         theirs.step()
         np.testing.assert_allclose(p, pt.detach().numpy(), rtol=1e-6, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- weight decay
+def torch_and_ours(make_ours, make_torch, steps=6, seed=0):
+    """Run both optimisers on the same sequence of gradients; return the final parameters."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    start = rng.standard_normal((3, 4))
+    p, g = start.copy(), np.zeros_like(start)
+    ours = make_ours([(p, g)])
+    tp = torch.nn.Parameter(torch.tensor(start))
+    theirs = make_torch([tp])
+    for _ in range(steps):
+        grad = rng.standard_normal(start.shape)
+        g[...] = grad
+        ours.step()
+        tp.grad = torch.tensor(grad)
+        theirs.step()
+    return p, tp.detach().numpy()
+
+
+def test_sgd_weight_decay_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = torch_and_ours(
+        lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.05),
+        lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.05))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_adamw_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = torch_and_ours(
+        lambda ps: AdamW(ps, lr=0.01, weight_decay=0.1),
+        lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.1))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_adamw_decays_a_parameter_with_zero_gradient_by_lr_times_decay():
+    p, g = np.ones(2), np.zeros(2)
+    AdamW([(p, g)], lr=0.1, weight_decay=0.5).step()
+    np.testing.assert_allclose(p, 1 - 0.1 * 0.5)
+
+
+def test_sgd_rejects_negative_weight_decay():
+    with pytest.raises(ValueError, match=r"SGD: expected weight_decay >= 0, got -0\.1"):
+        SGD([(np.ones(1), np.zeros(1))], lr=0.1, weight_decay=-0.1)
+
+
+# --------------------------------------------------------------------------- schedules
+def schedules_agree(make_ours, make_torch, steps=15):
+    torch = pytest.importorskip("torch")
+    ours_opt = SGD([(np.ones(2), np.zeros(2))], lr=0.1)
+    ours = make_ours(ours_opt)
+    theirs_opt = torch.optim.SGD([torch.nn.Parameter(torch.ones(2))], lr=0.1)
+    theirs = make_torch(theirs_opt, torch.optim.lr_scheduler)
+    a, b = [ours_opt.lr], [theirs_opt.param_groups[0]["lr"]]
+    for _ in range(steps):
+        theirs_opt.step()
+        ours.step()
+        theirs.step()
+        a.append(ours.get_last_lr())
+        b.append(theirs_opt.param_groups[0]["lr"])
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    return a
+
+
+def test_step_lr_matches_torch():
+    lrs = schedules_agree(lambda o: StepLR(o, 4, gamma=0.5), lambda o, s: s.StepLR(o, 4, 0.5))
+    assert lrs[3] == 0.1 and lrs[4] == 0.05
+
+
+def test_cosine_matches_torch():
+    schedules_agree(lambda o: CosineAnnealingLR(o, 10, eta_min=1e-3),
+                    lambda o, s: s.CosineAnnealingLR(o, 10, eta_min=1e-3))
+
+
+def test_linear_warmup_matches_torch():
+    schedules_agree(lambda o: LinearLR(o, 0.1, 1.0, total_iters=3),
+                    lambda o, s: s.LinearLR(o, 0.1, 1.0, total_iters=3))
+
+
+def test_warmup_then_cosine_matches_torch():
+    schedules_agree(
+        lambda o: SequentialLR(o, [LinearLR(o, 0.1, total_iters=2), CosineAnnealingLR(o, 8)],
+                               milestones=[2]),
+        lambda o, s: s.SequentialLR(o, [s.LinearLR(o, 0.1, total_iters=2),
+                                        s.CosineAnnealingLR(o, 8)], milestones=[2]))
+
+
+def test_a_schedule_sets_the_rate_when_created():
+    opt = SGD([(np.ones(1), np.zeros(1))], lr=0.2)
+    LinearLR(opt, 0.5, total_iters=4)
+    assert opt.lr == 0.1
+
+
+def test_sequential_lr_needs_one_milestone_fewer_than_schedulers():
+    opt = SGD([(np.ones(1), np.zeros(1))], lr=0.2)
+    with pytest.raises(ValueError, match=r"expected 1 milestone\(s\) for 2 schedulers, got 0"):
+        SequentialLR(opt, [LinearLR(opt), StepLR(opt, 2)], milestones=[])
