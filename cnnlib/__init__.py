@@ -3,12 +3,12 @@
 Layers take and return NCHW arrays and share one interface: ``forward(x)`` caches what
 ``backward(grad_out)`` needs; parameters and their gradients live in ``params``/``grads`` dicts.
 Core modules (NumPy only): ``data``, ``layers``, ``losses``, ``model``, ``optim``, ``train``,
-``gradcheck``. What only the book needs (plots, widgets, exercise checkers) lives in
+``gradcheck``, ``augment``. What only the book needs (plots, widgets, exercise checkers) lives in
 :mod:`cnnlib.book`, which the core never imports.
 """
 
 from . import augment, data, functional, gradcheck, layers, losses, model, optim, train
-from .augment import Compose, RandomShift
+from .augment import Compose, RandomAffine, RandomShift
 from .data import (
     MNIST,
     MNISTDownloadError,
@@ -85,6 +85,6 @@ __all__ = [
     "Sequential", "seed_network", "SGD", "Adam", "AdamW",
     "StepLR", "CosineAnnealingLR", "LinearLR", "SequentialLR",
     # augmentation
-    "Compose", "RandomShift",
+    "Compose", "RandomAffine", "RandomShift",
     "History", "accuracy", "confusion_matrix", "evaluate", "fit",
 ]

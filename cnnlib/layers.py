@@ -522,7 +522,8 @@ class Dropout(Module):
     Parameters
     ----------
     p : float, default 0.5
-        Probability of dropping a value, ``0 <= p < 1``.
+        Probability of dropping a value, ``0 <= p <= 1``. As in PyTorch, ``p = 1`` drops
+        everything: the output and the input gradient are all zeros.
     rng : int or numpy.random.Generator, optional
         Source of the masks, kept in ``self.rng`` (gradient checks replay it).
 
@@ -533,10 +534,10 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, rng=None) -> None:
         super().__init__()
-        if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
+        if isinstance(p, bool) or not (isinstance(p, (int, float, np.floating)) and 0 <= p <= 1):
             raise ValueError(
-                f"Dropout: expected a probability 0 <= p < 1, got p={p!r}. p=1 would drop "
-                "everything; remove the layer instead of dropping all of its input."
+                f"Dropout: expected a probability 0 <= p <= 1, got p={p!r}. Pass the fraction "
+                "of values to drop, e.g. Dropout(0.5)."
             )
         self.p = float(p)
         self.rng = np.random.default_rng(rng)
@@ -547,8 +548,11 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             self._scale = np.ones((), dtype=x.dtype) if self.training else None
             return self._keep_output(x)
-        keep = self.rng.random(x.shape) >= self.p
-        self._scale = keep.astype(x.dtype) / np.asarray(1.0 - self.p, dtype=x.dtype)
+        keep = self.rng.random(x.shape) >= self.p  # each value survives with probability 1 - p
+        if self.p == 1.0:  # nothing survives (PyTorch's choice), and 1 / (1 - p) is undefined
+            self._scale = np.zeros(x.shape, dtype=x.dtype)
+        else:
+            self._scale = keep.astype(x.dtype) / np.asarray(1.0 - self.p, dtype=x.dtype)
         return self._keep_output(x * self._scale)
 
     def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
@@ -562,26 +566,34 @@ class _BatchNorm(Module):
     In training the batch's mean and (biased) variance normalise ``x``; the running averages
     move towards the batch statistics by ``momentum`` (with the *unbiased* variance, as
     PyTorch does). In eval mode the running averages normalise instead, so a prediction does
-    not depend on the other images in the batch.
+    not depend on the other images in the batch. ``momentum=None`` keeps the plain average of
+    every batch seen so far instead (counted in the buffer ``num_batches_tracked``).
     """
 
     _expected_ndim: tuple[int, ...] = ()
 
     def __init__(
-        self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, *, dtype=np.float32
+        self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, *,
+        dtype=np.float32,
     ) -> None:
         super().__init__()
         self.num_features = positive_int("num_features", num_features)
         if not eps > 0:
             raise ValueError(f"{type(self).__name__}: expected eps > 0, got {eps!r}.")
-        if not 0.0 <= momentum <= 1.0:
+        if momentum is not None and not (
+            isinstance(momentum, (int, float, np.floating)) and 0.0 <= momentum <= 1.0
+        ):
             raise ValueError(
-                f"{type(self).__name__}: expected momentum in [0, 1], got {momentum!r}."
+                f"{type(self).__name__}: expected momentum in [0, 1] (or None for a cumulative "
+                f"average), got {momentum!r}."
             )
-        self.eps, self.momentum = float(eps), float(momentum)
+        self.eps = float(eps)
+        self.momentum = None if momentum is None else float(momentum)
         c = self.num_features
         self._make_params(dtype, weight=np.ones(c), bias=np.zeros(c))
         self._make_buffers(dtype, running_mean=np.zeros(c), running_var=np.ones(c))
+        if self.momentum is None:  # the cumulative average needs the number of batches so far
+            self.buffers["num_batches_tracked"] = np.zeros((), dtype=np.float64)  # a scalar
         self._x_hat = self._inv_std = None
 
     def _axes_and_shape(self, x: np.ndarray) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -610,7 +622,11 @@ class _BatchNorm(Module):
                 )
             mean = x.mean(axis=axes)
             var = x.var(axis=axes)  # biased: what normalises this batch
-            m = self.momentum
+            if self.momentum is None:  # average of all batches: the k-th one weighs 1/k
+                self.buffers["num_batches_tracked"] += 1
+                m = 1.0 / float(self.buffers["num_batches_tracked"])
+            else:
+                m = self.momentum
             self.buffers["running_mean"] *= 1 - m
             self.buffers["running_mean"] += m * mean
             self.buffers["running_var"] *= 1 - m
@@ -634,6 +650,16 @@ class _BatchNorm(Module):
         mean and the standard deviation depend on every ``x`` of the channel,
         ``dx = weight / std * (dy - mean(dy) - x_hat * mean(dy * x_hat))``.
         """
+        # Derivation, per channel, over its n values x_1..x_n (sums run over them):
+        #   mu = mean(x), var = mean((x - mu)**2), std = sqrt(var + eps),
+        #   x_hat_i = (x_i - mu) / std,  y_i = weight * x_hat_i + bias.
+        # x_hat_i depends on x_j directly, through mu (d mu / d x_j = 1/n) and through std
+        # (d std / d x_j = (x_j - mu) / (n * std) = x_hat_j / n; the mu term sums to zero), so
+        #   d x_hat_i / d x_j = (delta_ij - 1/n - x_hat_i * x_hat_j / n) / std.
+        # With dL/dx_hat_i = weight * dy_i, summing over i:
+        #   dx_j = weight / std * (dy_j - sum(dy) / n - x_hat_j * sum(dy * x_hat) / n)
+        #        = (1/n) * weight / std * (n * dy_j - sum(dy) - x_hat_j * sum(dy * x_hat)),
+        # where sum(dy) = dbias and sum(dy * x_hat) = dweight: both are computed anyway.
         grad_out = self._check_grad_out(grad_out, "_x_hat")
         axes, shape = self._axes_and_shape(grad_out)
         x_hat = self._x_hat
@@ -659,8 +685,10 @@ class BatchNorm2d(_BatchNorm):
         C, the number of channels.
     eps : float, default 1e-5
         Added to the variance before the square root.
-    momentum : float, default 0.1
-        How far the running statistics move towards each batch's statistics.
+    momentum : float or None, default 0.1
+        How far the running statistics move towards each batch's statistics:
+        ``running = (1 - momentum) * running + momentum * batch``. None: the cumulative
+        average of every batch so far (``num_batches_tracked`` joins the buffers).
     dtype : numpy dtype, default float32
 
     Shape

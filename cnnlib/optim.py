@@ -1,7 +1,8 @@
 """Optimisers (SGD, Adam, AdamW) and learning-rate schedules, with PyTorch's update rules.
 
-Both take ``model.parameters()``, a list of ``(param, grad)`` array pairs, and update the
-parameters in place.
+Every optimiser takes ``model.parameters()``, a list of ``(param, grad)`` array pairs, updates
+the parameters in place and keeps its learning rate in ``optimizer.lr``, which the schedules
+(``StepLR``, ``CosineAnnealingLR``, ``LinearLR``, ``SequentialLR``) rewrite once per ``step()``.
 """
 
 from __future__ import annotations
@@ -150,6 +151,9 @@ class AdamW(Adam):
     Each step first shrinks every parameter, ``param *= 1 - lr * weight_decay``, and then takes
     the plain Adam step. Unlike ``Adam(weight_decay=...)``, which adds the decay to the gradient
     and so lets Adam's per-parameter scaling shrink it, every weight decays at the same rate.
+
+    The rate is kept in ``decoupled_weight_decay``; the inherited ``weight_decay`` (Adam's L2
+    term, added to the gradient) stays 0, so the decay is applied once, not twice.
     """
 
     def __init__(

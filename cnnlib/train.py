@@ -409,6 +409,7 @@ def fit(
     except KeyboardInterrupt:
         done = len(hist.epoch)
         hist.interrupted_at = (epoch, b)
+        hist.restored_epoch = None  # nothing is restored: the model keeps its current weights
         _say(f"interrupted at epoch {epoch}, batch {b} of {num_batches}; returning the "
              f"history of {done} completed epoch{'s' if done != 1 else ''} (the model keeps "
              "its current weights).")
@@ -430,7 +431,11 @@ def _child(rng: np.random.Generator) -> np.random.Generator:
     when it can (so adding ``augment`` does not change the shuffling order)."""
     try:
         return rng.spawn(1)[0]
-    except (TypeError, ValueError):  # a Generator without a SeedSequence
+    except (AttributeError, TypeError, ValueError):  # NumPy < 1.25, or no SeedSequence
+        pass
+    try:
+        return np.random.Generator(rng.bit_generator.jumped())  # far ahead in the stream
+    except AttributeError:  # a bit generator that cannot jump
         return np.random.default_rng(rng.integers(2**63))
 
 

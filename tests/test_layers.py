@@ -862,14 +862,27 @@ def test_dropout_same_seed_same_mask():
     np.testing.assert_array_equal(Dropout(0.5, rng=3)(x), Dropout(0.5, rng=3)(x))
 
 
-def test_dropout_passes_a_gradient_check():
-    assert check_layer_gradients(Dropout(0.4, rng=2), normal((3, 2, 4, 4)))["input"] < GRAD_TOL
+@pytest.mark.parametrize("shape", [(3, 2, 4, 4), (5, 7)])
+def test_dropout_passes_a_gradient_check(shape):
+    assert check_layer_gradients(Dropout(0.4, rng=2), normal(shape))["input"] < GRAD_TOL
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, "0.5"])
+@pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", True, float("nan")])
 def test_dropout_rejects_a_p_outside_0_1(p):
-    with pytest.raises(ValueError, match=r"Dropout: expected a probability 0 <= p < 1"):
+    with pytest.raises(ValueError, match=r"Dropout: expected a probability 0 <= p <= 1"):
         Dropout(p)
+
+
+def test_dropout_p_one_drops_everything_as_torch_does():
+    torch = pytest.importorskip("torch")
+    layer = Dropout(1.0, rng=0)
+    out = layer(np.ones((3, 4)))
+    tx = torch.ones(3, 4, dtype=torch.float64, requires_grad=True)
+    tout = torch.nn.Dropout(1.0)(tx)
+    tout.backward(torch.ones(3, 4, dtype=torch.float64))
+    np.testing.assert_array_equal(out, tout.detach().numpy())
+    np.testing.assert_array_equal(layer.backward(np.ones((3, 4))), tx.grad.numpy())
+    assert not out.any()
 
 
 def test_dropout_zero_p_is_the_identity_in_training():
@@ -946,13 +959,15 @@ def test_batchnorm_rejects_the_wrong_channel_count():
         BatchNorm2d(3)(np.zeros((2, 4, 5, 5)))
 
 
-@pytest.mark.parametrize(("cls", "shape"), [("BatchNorm2d", (5, 3, 4, 4)),
-                                            ("BatchNorm1d", (7, 3))])
-def test_batchnorm_matches_torch_over_several_steps(cls, shape):
+@pytest.mark.parametrize(("cls", "shape", "momentum"), [
+    ("BatchNorm2d", (5, 3, 4, 4), 0.2), ("BatchNorm1d", (7, 3), 0.2),
+    ("BatchNorm1d", (4, 3, 6), 0.1), ("BatchNorm2d", (3, 3, 2, 5), None),
+])
+def test_batchnorm_matches_torch_over_several_steps(cls, shape, momentum):
     torch = pytest.importorskip("torch")
-    ours = {"BatchNorm2d": BatchNorm2d, "BatchNorm1d": BatchNorm1d}[cls](3, momentum=0.2,
+    ours = {"BatchNorm2d": BatchNorm2d, "BatchNorm1d": BatchNorm1d}[cls](3, momentum=momentum,
                                                                           dtype=np.float64)
-    theirs = getattr(torch.nn, cls)(3, momentum=0.2).double()
+    theirs = getattr(torch.nn, cls)(3, momentum=momentum).double()
     for step in range(4):
         x, grad = normal(shape, seed=10 + step) * 3 + step, normal(shape, seed=20 + step)
         out = ours(x)
@@ -988,3 +1003,34 @@ def test_new_layers_have_readable_reprs():
     assert repr(Dropout(0.25)) == "Dropout(p=0.25)"
     assert repr(BatchNorm2d(8)) == "BatchNorm2d(num_features=8)"
     assert repr(BatchNorm1d(4, momentum=0.2)) == "BatchNorm1d(num_features=4, momentum=0.2)"
+
+
+def test_batchnorm_buffers_are_in_the_state_dict_but_not_the_parameters():
+    from cnnlib.model import Sequential
+
+    net = Sequential(Conv2d(1, 2, 3, rng=0), BatchNorm2d(2))
+    assert {"1.running_mean", "1.running_var", "1.weight", "1.bias"} <= set(net.state_dict())
+    trained = [p for p, _ in net.parameters()]
+    assert not any(p is b for p in trained for b in net[1].buffers.values())
+
+
+def test_batchnorm_momentum_none_keeps_the_average_of_all_batches(tmp_path):
+    from cnnlib.model import Sequential
+
+    layer = BatchNorm1d(2, momentum=None, dtype=np.float64)
+    batches = [normal((5, 2), seed=s) * (s + 1) + s for s in range(3)]
+    for x in batches:
+        layer(x)
+    np.testing.assert_allclose(layer.buffers["running_mean"],
+                               np.mean([x.mean(axis=0) for x in batches], axis=0), atol=1e-12)
+    assert layer.buffers["num_batches_tracked"] == 3
+    net = Sequential(layer)
+    net.save(tmp_path / "bn.npz")
+    other = Sequential(BatchNorm1d(2, momentum=None, dtype=np.float64)).load(tmp_path / "bn.npz")
+    assert other[0].buffers["num_batches_tracked"] == 3
+
+
+@pytest.mark.parametrize("momentum", [-0.1, 1.5, "0.1"])
+def test_batchnorm_rejects_a_momentum_outside_0_1(momentum):
+    with pytest.raises(ValueError, match=r"BatchNorm2d: expected momentum in \[0, 1\]"):
+        BatchNorm2d(3, momentum=momentum)

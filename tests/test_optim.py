@@ -282,20 +282,28 @@ def torch_and_ours(make_ours, make_torch, steps=6, seed=0):
     return p, tp.detach().numpy()
 
 
-def test_sgd_weight_decay_matches_torch():
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_weight_decay_matches_torch(momentum):
     torch = pytest.importorskip("torch")
     ours, theirs = torch_and_ours(
-        lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.05),
-        lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.05))
+        lambda ps: SGD(ps, lr=0.1, momentum=momentum, weight_decay=0.05),
+        lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=momentum, weight_decay=0.05))
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
-def test_adamw_matches_torch():
+@pytest.mark.parametrize("kwargs", [{"lr": 0.01, "weight_decay": 0.1}, {},
+                                    {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-6}])
+def test_adamw_matches_torch(kwargs):
     torch = pytest.importorskip("torch")
-    ours, theirs = torch_and_ours(
-        lambda ps: AdamW(ps, lr=0.01, weight_decay=0.1),
-        lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.1))
+    ours, theirs = torch_and_ours(lambda ps: AdamW(ps, **kwargs),
+                                  lambda ps: torch.optim.AdamW(ps, **kwargs), steps=8)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_adamw_keeps_its_rate_in_decoupled_weight_decay_not_adams_l2_term():
+    p, g = np.ones(1), np.zeros(1)
+    opt = AdamW([(p, g)], lr=0.1, weight_decay=0.5)
+    assert opt.weight_decay == 0.0 and opt.decoupled_weight_decay == 0.5
 
 
 def test_adamw_decays_a_parameter_with_zero_gradient_by_lr_times_decay():
@@ -360,3 +368,50 @@ def test_sequential_lr_needs_one_milestone_fewer_than_schedulers():
     opt = SGD([(np.ones(1), np.zeros(1))], lr=0.2)
     with pytest.raises(ValueError, match=r"expected 1 milestone\(s\) for 2 schedulers, got 0"):
         SequentialLR(opt, [LinearLR(opt), StepLR(opt, 2)], milestones=[])
+
+
+def test_three_schedules_in_sequence_match_torch():
+    schedules_agree(
+        lambda o: SequentialLR(o, [LinearLR(o, 0.2, total_iters=3), StepLR(o, 2, 0.5),
+                                   CosineAnnealingLR(o, 5)], milestones=[3, 8]),
+        lambda o, s: s.SequentialLR(o, [s.LinearLR(o, 0.2, total_iters=3), s.StepLR(o, 2, 0.5),
+                                        s.CosineAnnealingLR(o, 5)], milestones=[3, 8]),
+        steps=20)
+
+
+def test_a_schedule_drives_adamw_as_in_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal((3, 4))
+    p, g = start.copy(), np.zeros_like(start)
+    ours = AdamW([(p, g)], lr=0.05, weight_decay=0.2)
+    our_schedule = StepLR(ours, 2, gamma=0.5)
+    tp = torch.nn.Parameter(torch.tensor(start))
+    theirs = torch.optim.AdamW([tp], lr=0.05, weight_decay=0.2)
+    their_schedule = torch.optim.lr_scheduler.StepLR(theirs, 2, gamma=0.5)
+    for _ in range(7):  # the rate halves every 2 steps: both the decay and the Adam step see it
+        grad = rng.standard_normal(start.shape)
+        g[...] = grad
+        tp.grad = torch.tensor(grad)
+        ours.step()
+        theirs.step()
+        our_schedule.step()
+        their_schedule.step()
+    np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda o: StepLR(o, 0), r"step_size: expected a positive integer, got 0"),
+    (lambda o: CosineAnnealingLR(o, 2.5), r"T_max: expected a positive integer, got 2\.5"),
+    (lambda o: LinearLR(o, start_factor=0.0), r"LinearLR: expected 0 < start_factor <= 1"),
+    (lambda o: SequentialLR(o, [StepLR(o, 2), StepLR(o, 3), StepLR(o, 4)], [4, 2]),
+     r"SequentialLR: expected increasing milestones, got \[4, 2\]"),
+])
+def test_schedules_reject_bad_arguments(make, message):
+    with pytest.raises(ValueError, match=message):
+        make(SGD([(np.ones(1), np.zeros(1))], lr=0.1))
+
+
+def test_a_schedule_needs_a_cnnlib_optimiser():
+    with pytest.raises(TypeError, match=r"StepLR: expected a cnnlib optimiser, got list"):
+        StepLR([], 2)

@@ -484,6 +484,14 @@ def test_keyboard_interrupt_keeps_the_current_weights():
     assert_same_state(model.state_dict(), optimizer.weights_then)
 
 
+def test_keyboard_interrupt_during_early_stopping_restores_nothing():
+    model = dense_net()
+    optimizer = InterruptAt(model, at=14)  # epoch 3, batch 2
+    _, hist = dense_fit(model, optimizer, epochs=5, early_stopping=1, monitor="loss")
+    assert hist.restored_epoch is None and hist.interrupted_at == (3, 2)
+    assert_same_state(model.state_dict(), optimizer.weights_then)
+
+
 def test_keyboard_interrupt_in_augment_is_caught_too():
     def augment(xb, rng, calls=[]):  # noqa: B006 - a counter across calls
         calls.append(1)
@@ -729,3 +737,13 @@ def test_early_stopping_rejects_an_unknown_monitor():
 def test_early_stopping_rejects_a_patience_of_zero():
     with pytest.raises(ValueError, match=r"early_stopping: expected a positive integer, got 0"):
         dense_fit(early_stopping=0, validation_data=blobs(30, seed=1))
+
+
+def test_evaluate_works_for_a_model_without_evaluating():
+    class Plain:  # forward only: no train/eval modes
+        def forward(self, x):
+            return np.tile([0.0, 1.0, 0.0], (len(x), 1))
+
+    x, y = blobs()
+    _, acc = evaluate(Plain(), SoftmaxCrossEntropy(), x, y)
+    assert acc == pytest.approx(np.mean(y == 1))
