@@ -13,6 +13,7 @@ from cnnlib.book.exercises import (
     convolution,
     fully_connected,
     harness,
+    overfitting,
     pooling,
     softmax,
     training,
@@ -43,6 +44,10 @@ CORRECT = {
     "check_standardize": (training._standardize_reference, 2),
     "check_im2col": (lambda x, k, s: cnnlib.im2col(x, k, s), 3),
     "check_conv2d_im2col": (lambda x, w, b: cnnlib.conv2d(x, w, b), 3),
+    "check_dropout": (overfitting._dropout_reference, 3),
+    "check_batchnorm_forward": (overfitting._batchnorm_reference, 4),
+    "check_shift": (overfitting._shift_reference, 4),
+    "check_cosine_lr": (overfitting._cosine_reference, 4),
 }
 
 
@@ -129,7 +134,7 @@ def test_a_correct_function_with_other_parameter_names_passes(checker):
 
 @pytest.mark.parametrize("checker", [c for c in CORRECT if c not in
                                      ("check_output_size", "check_train_val_split",
-                                      "check_receptive_field")])
+                                      "check_receptive_field", "check_cosine_lr")])
 def test_a_function_that_changes_its_input_is_told_so(checker):
     good, _ = CORRECT[checker]
     result = getattr(exercises, checker)(_mutating(good))

@@ -577,3 +577,47 @@ def test_plot_optimiser_paths_rejects_empty_paths():
 
     with pytest.raises(ValueError, match="non-empty mapping"):
         plot_optimiser_paths(_bowl, {})
+
+
+# --- plot_histories ---------------------------------------------------------------------
+
+
+def _two_runs():
+    a = {"loss": [1.0, 0.5, 0.2], "val_loss": [1.1, 0.7, 0.9],
+         "accuracy": [0.5, 0.8, 0.9], "val_accuracy": [0.5, 0.7, 0.6]}
+    b = {"loss": [1.0, 0.6], "val_loss": [1.0, 0.8], "accuracy": [0.4, 0.7],
+         "val_accuracy": [0.45, 0.72]}
+    return {"a": a, "b": b}
+
+
+def test_plot_histories_draws_a_training_and_a_validation_line_per_run():
+    from cnnlib.book.plots import plot_histories
+
+    fig = plot_histories(_two_runs())
+    lines = [line for line in fig.axes[0].lines if len(line.get_xdata()) > 1]
+    assert len(lines) == 4  # two runs, training and validation each
+    plt.close(fig)
+
+
+def test_plot_histories_marks_each_runs_best_validation_epoch():
+    from cnnlib.book.plots import plot_histories
+
+    fig = plot_histories(_two_runs(), metrics=("accuracy",))
+    dots = [(line.get_xdata()[0], line.get_ydata()[0]) for line in fig.axes[0].lines
+            if len(line.get_xdata()) == 1]
+    assert (2, 0.7) in dots and (2, 0.72) in dots
+    plt.close(fig)
+
+
+def test_plot_histories_rejects_a_missing_metric():
+    from cnnlib.book.plots import plot_histories
+
+    with pytest.raises(ValueError, match="run 'a' has no values for 'error'"):
+        plot_histories(_two_runs(), metrics=("error",))
+
+
+def test_plot_histories_rejects_an_empty_mapping():
+    from cnnlib.book.plots import plot_histories
+
+    with pytest.raises(ValueError, match="non-empty mapping"):
+        plot_histories({})

@@ -1020,3 +1020,81 @@ def plot_optimiser_paths(
 
 
 __all__ += ["plot_optimiser_paths"]
+
+
+# --------------------------------------------------------------------------- several runs
+
+
+def plot_histories(
+    histories: Mapping[str, Any],
+    fig: FigureBase | None = None,
+    metrics: Sequence[str] = ("loss", "accuracy"),
+    title: str | None = None,
+) -> FigureBase:
+    """Overlay the curves of several training runs, one panel per metric.
+
+    Each run gets one colour: its training curve dashed, its validation curve solid, and a
+    dot on the validation curve at the run's best epoch (lowest loss, highest accuracy).
+
+    Parameters
+    ----------
+    histories : mapping of str to History or dict
+        Run name -> ``fit``'s ``History`` or a dict of per-epoch lists (as in
+        :func:`plot_history`). Runs may have different numbers of epochs.
+    fig : Figure or SubFigure, optional
+        Figure to draw into (it is cleared first). A new one is made when omitted.
+    metrics : sequence of str, default ("loss", "accuracy")
+    title : str, optional
+
+    Returns
+    -------
+    Figure
+
+    Shape
+    -----
+    - each history list: ``(epochs,)``; epochs are numbered from 1.
+    """
+    if not isinstance(histories, Mapping) or not histories:
+        raise ValueError(
+            "plot_histories expects a non-empty mapping of run name -> History, received "
+            f"{type(histories).__name__}; e.g. {{'no remedy': history}}."
+        )
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    runs = {name: _history_lists(h)[0] for name, h in histories.items()}
+    for name, h in runs.items():
+        for metric in metrics:
+            if not h.get(metric):
+                raise ValueError(
+                    f"run {name!r} has no values for {metric!r}; recorded: "
+                    f"{sorted(k for k, v in h.items() if v)}."
+                )
+    fig = make_figure(fig, (4.6 * len(metrics), 3.4 + (0.3 if title else 0)))
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, metric in zip(axes, metrics, strict=True):
+        for i, (name, h) in enumerate(runs.items()):
+            colour = f"C{i}"
+            train = np.asarray(h[metric], dtype=float)
+            ax.plot(np.arange(1, len(train) + 1), train, "--", color=colour, linewidth=1,
+                    alpha=0.7)
+            val = np.asarray(h.get(f"val_{metric}") or [], dtype=float)
+            if len(val):
+                epochs = np.arange(1, len(val) + 1)
+                ax.plot(epochs, val, "-", color=colour, linewidth=1.6, label=name)
+                best = int(np.nanargmin(val) if _lower_is_better(metric) else np.nanargmax(val))
+                ax.plot(epochs[best], val[best], "o", color=colour, markersize=5)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric.replace("_", " "))
+        if _lower_is_better(metric):
+            ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[-1].plot([], [], "--", color="0.4", linewidth=1, label="(dashed: training)")
+    axes[-1].legend(frameon=False, fontsize=7.5)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+__all__ += ["plot_histories"]
