@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from strategies import conv_cases, pool_cases
 
 from cnnlib.functional import (
     col2im,
@@ -304,29 +304,6 @@ def test_functions_reject_bad_sizes(func, args, message):
 
 
 # --------------------------------------------------------------------------- properties
-@st.composite
-def conv_cases(draw):
-    k = draw(st.integers(1, 4))
-    padding = draw(st.integers(0, 2))
-    smallest = max(1, k - 2 * padding)
-    return {
-        "n": draw(st.integers(1, 2)), "c": draw(st.integers(1, 3)), "f": draw(st.integers(1, 3)),
-        "h": draw(st.integers(smallest, 8)), "w": draw(st.integers(smallest, 8)), "k": k,
-        "stride": draw(st.integers(1, 3)), "padding": padding,
-        "seed": draw(st.integers(0, 2**16)),
-    }
-
-
-@st.composite
-def pool_cases(draw):
-    k = draw(st.integers(1, 3))
-    return {
-        "n": draw(st.integers(1, 2)), "c": draw(st.integers(1, 3)),
-        "h": draw(st.integers(k, 8)), "w": draw(st.integers(k, 8)), "k": k,
-        "stride": draw(st.sampled_from([None, 1, 2, 3])), "seed": draw(st.integers(0, 2**16)),
-    }
-
-
 def _conv_case(case):
     x = normal((case["n"], case["c"], case["h"], case["w"]), seed=case["seed"])
     weight = normal((case["f"], case["c"], case["k"], case["k"]), seed=case["seed"] + 1)
