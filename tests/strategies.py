@@ -1,8 +1,26 @@
-"""Hypothesis strategies shared by tests/test_functional.py and tests/test_layers.py."""
+"""Test data and hypothesis strategies shared by test_functional.py and test_layers.py."""
 
 from __future__ import annotations
 
+import numpy as np
+from hypothesis import settings
 from hypothesis import strategies as st
+
+PROPERTY = settings(max_examples=30, deadline=None, database=None, derandomize=True)
+
+
+def close(a, b, rtol=1e-10, atol=1e-12):
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def normal(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def distinct(shape, seed=0):
+    """Float64 values spaced 0.01 apart, shuffled: no max-pool ties, even after a 1e-5 nudge."""
+    n = int(np.prod(shape))
+    return np.random.default_rng(seed).permutation(n).reshape(shape) * 0.01 - 0.005 * n
 
 
 @st.composite

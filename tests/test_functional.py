@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from strategies import conv_cases, pool_cases
+from hypothesis import given
+from strategies import PROPERTY, close, conv_cases, distinct, normal, pool_cases
 
 from cnnlib.functional import (
     col2im,
@@ -28,21 +28,6 @@ GRAD_TOL = 1e-6  # largest relative error a float64 gradient check may show
 CONV_SETTINGS = [(1, 3, 1, 0), (1, 2, 2, 1), (3, 3, 1, 2), (2, 3, 2, 1), (2, 1, 1, 0),
                  (3, 4, 3, 1)]
 POOL_SETTINGS = [(2, None), (3, 2), (2, 1), (3, 3), (1, 1)]
-PROPERTY = settings(max_examples=30, deadline=None, database=None, derandomize=True)
-
-
-def close(a, b, rtol=1e-10, atol=1e-12):
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
-
-
-def normal(shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-def distinct(shape, seed=0):
-    """Float64 values spaced 0.01 apart, shuffled: no max-pool ties, even after a 1e-5 nudge."""
-    n = int(np.prod(shape))
-    return np.random.default_rng(seed).permutation(n).reshape(shape) * 0.01 - 0.005 * n
 
 
 def relu_ties(shape, seed=0):

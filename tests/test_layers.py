@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from strategies import conv_cases, pool_cases
+from hypothesis import given
+from strategies import PROPERTY, close, conv_cases, distinct, normal, pool_cases
 
 from cnnlib import _fast
 from cnnlib.gradcheck import check_layer_gradients
@@ -33,21 +33,6 @@ from cnnlib.layers import (
 GRAD_TOL = 1e-6  # largest relative error a float64 gradient check may show
 # (in_channels, stride, padding): one channel takes Conv2d's special im2col path
 CONV_SETTINGS = [(1, 1, 0), (1, 2, 1), (3, 1, 2), (3, 2, 1)]
-PROPERTY = settings(max_examples=30, deadline=None, database=None, derandomize=True)
-
-
-def close(a, b, rtol=1e-10, atol=1e-12):
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
-
-
-def normal(shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-def distinct(shape, seed=0):
-    """Float64 values spaced 0.01 apart, shuffled: no max-pool ties, even after a 1e-5 nudge."""
-    n = int(np.prod(shape))
-    return np.random.default_rng(seed).permutation(n).reshape(shape) * 0.01 - 0.005 * n
 
 
 def away_from_zero(shape, seed=0):
