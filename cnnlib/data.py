@@ -34,6 +34,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._validation import check_xy, int_in_range, positive_int
+
 __all__ = [
     "MNIST",
     "PreparedMNIST",
@@ -555,7 +557,7 @@ def normalize(images: ArrayLike, mean: float, std: float) -> np.ndarray:
     ``mean`` and ``std`` must come from the *training* images (see :func:`standardize`).
     """
     if not std > 0:
-        raise ValueError(f"std must be positive, got {std!r}.")
+        raise ValueError(f"std: expected a positive number, got {std!r}.")
     out = np.array(images, dtype=np.float32, copy=True)
     out -= np.float32(mean)
     out /= np.float32(std)
@@ -643,23 +645,6 @@ def standardize(train: ArrayLike, *others: ArrayLike) -> tuple:
     return (scaler(train), *(scaler(x) for x in others), scaler)
 
 
-def _check_pair(x: np.ndarray, y: np.ndarray) -> int:
-    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
-        raise ValueError(
-            f"images and labels must have the same length, got shapes {x.shape} and {y.shape}."
-        )
-    return len(x)
-
-
-def _check_int(name: str, value, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}.")
-    if value < low or (high is not None and value > high):
-        upper = "" if high is None else f" and at most {high}"
-        raise ValueError(f"{name} must be at least {low}{upper}, got {value}.")
-    return int(value)
-
-
 def train_val_split(
     images: ArrayLike, labels: ArrayLike, val_size: int = 5000, seed: Seed = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -690,8 +675,8 @@ def train_val_split(
     (7, 3, True)
     """
     x, y = np.asarray(images), np.asarray(labels)
-    n = _check_pair(x, y)
-    val_size = _check_int("val_size", val_size, 0, n - 1)
+    n = check_xy(x, y, "train_val_split")
+    val_size = int_in_range("val_size", val_size, 0, n - 1)
     order = np.random.default_rng(seed).permutation(n)
     val_idx, train_idx = np.sort(order[:val_size]), np.sort(order[val_size:])
     return x[train_idx], y[train_idx], x[val_idx], y[val_idx]
@@ -723,8 +708,8 @@ def minibatches(
     [[0, 1], [2, 3], [4]]
     """
     x, y = np.asarray(x), np.asarray(y)
-    n = _check_pair(x, y)
-    batch_size = _check_int("batch_size", batch_size, 1)
+    n = check_xy(x, y, "minibatches", allow_empty=True)
+    batch_size = positive_int("batch_size", batch_size)
     order = np.random.default_rng(seed).permutation(n) if shuffle else None
     return _batches(x, y, batch_size, order)
 

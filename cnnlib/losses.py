@@ -38,7 +38,7 @@ def _check_labels(labels, n: int, num_classes: int) -> np.ndarray:
         )
     if labels.dtype.kind not in "iu":
         raise ValueError(
-            f"labels must be integers (class indices), got dtype {labels.dtype}. "
+            f"labels: expected integers (class indices), got dtype {labels.dtype}. "
             "Convert with labels.astype(int)."
         )
     if n and (labels.min() < 0 or labels.max() >= num_classes):

@@ -31,7 +31,7 @@ class Optimizer:
                     "pass model.parameters(), which pairs each parameter with its gradient."
                 )
         if not lr > 0:
-            raise ValueError(f"learning rate must be positive, got lr={lr!r}.")
+            raise ValueError(f"lr: expected a positive learning rate, got lr={lr!r}.")
         self.lr = float(lr)
 
     def zero_grad(self) -> None:
@@ -105,15 +105,15 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}.")
+            raise ValueError(f"betas: expected a pair (beta1, beta2), got {betas!r}.")
         beta1, beta2 = betas
         for name, b in (("betas[0]", beta1), ("betas[1]", beta2)):
             if not 0.0 <= b < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {b!r}.")
+                raise ValueError(f"{name}: expected a value in [0, 1), got {b!r}.")
         if not eps > 0:
-            raise ValueError(f"eps must be positive, got {eps!r}.")
+            raise ValueError(f"eps: expected a positive number, got {eps!r}.")
         if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}.")
+            raise ValueError(f"weight_decay: expected a number >= 0, got {weight_decay!r}.")
         self.betas = (float(beta1), float(beta2))
         self.eps = float(eps)
         self.weight_decay = float(weight_decay)

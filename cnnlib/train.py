@@ -125,7 +125,7 @@ def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> np.ndarray:
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
         raise ValueError(
-            f"y_true and y_pred must be 1-D of equal length, got shapes "
+            f"y_true, y_pred: expected two 1-D arrays of equal length, got shapes "
             f"{y_true.shape} and {y_pred.shape}."
         )
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):

@@ -659,7 +659,7 @@ def test_standardize_refuses_constant_images():
 
 
 def test_normalize_refuses_non_positive_std():
-    with pytest.raises(ValueError, match="std must be positive, got 0"):
+    with pytest.raises(ValueError, match="std: expected a positive number, got 0"):
         data.normalize(np.ones(3), 0.5, 0)
 
 
@@ -685,19 +685,18 @@ def test_train_val_split_puts_every_example_in_one_split():
 def test_train_val_split_rejects_impossible_sizes(val_size):
     with pytest.raises(
         ValueError,
-        match=rf"val_size must be at least 0 and at most 9, got "
-        rf"{val_size}",
+        match=rf"val_size: expected an integer from 0 to 9, got {val_size}",
     ):
         data.train_val_split(np.zeros(10), np.zeros(10), val_size=val_size)
 
 
 def test_train_val_split_rejects_fractional_sizes():
-    with pytest.raises(ValueError, match=r"val_size must be an integer, got 0\.1"):
+    with pytest.raises(ValueError, match=r"val_size: expected an integer from 0 to 9, got 0\.1"):
         data.train_val_split(np.zeros(10), np.zeros(10), val_size=0.1)
 
 
 def test_train_val_split_rejects_mismatched_lengths():
-    with pytest.raises(ValueError, match=r"same length, got shapes \(10,\) and \(9,\)"):
+    with pytest.raises(ValueError, match=r"expected as many labels as inputs, got 10 inputs and 9 labels"):
         data.train_val_split(np.zeros(10), np.zeros(9), val_size=2)
 
 
@@ -722,7 +721,7 @@ def test_minibatches_without_shuffle_keep_the_order():
 
 
 def test_minibatches_reject_a_bad_batch_size_at_the_call():
-    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="batch_size: expected a positive integer, got 0"):
         data.minibatches(np.zeros(5), np.zeros(5), 0)
 
 

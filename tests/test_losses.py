@@ -131,7 +131,7 @@ def test_labels_of_the_wrong_shape_are_rejected(shape, shown):
 
 
 def test_float_labels_are_rejected():
-    with pytest.raises(ValueError, match=r"labels must be integers .* got dtype float64"):
+    with pytest.raises(ValueError, match=r"labels: expected integers .* got dtype float64"):
         SoftmaxCrossEntropy()(np.zeros((2, 10)), np.array([1.0, 2.0]))
 
 

@@ -221,7 +221,7 @@ def test_empty_parameter_list_is_rejected(cls):
 @pytest.mark.parametrize("cls", [SGD, Adam])
 @pytest.mark.parametrize("lr", [0.0, -0.1, float("nan")])
 def test_non_positive_learning_rate_is_rejected(cls, lr):
-    with pytest.raises(ValueError, match=rf"learning rate must be positive, got lr={lr!r}"):
+    with pytest.raises(ValueError, match=rf"lr: expected a positive learning rate, got lr={lr!r}"):
         cls([pair()], lr=lr)
 
 
@@ -239,10 +239,10 @@ def test_sgd_momentum_outside_zero_one_is_rejected(momentum):
 
 
 @pytest.mark.parametrize(("betas", "message"), [
-    ((1.0, 0.999), r"betas\[0\] must be in \[0, 1\), got 1\.0"),
-    ((-0.1, 0.999), r"betas\[0\] must be in \[0, 1\), got -0\.1"),
-    ((0.9, 1.0), r"betas\[1\] must be in \[0, 1\), got 1\.0"),
-    ((0.9, 1.5), r"betas\[1\] must be in \[0, 1\), got 1\.5"),
+    ((1.0, 0.999), r"betas\[0\]: expected a value in \[0, 1\), got 1\.0"),
+    ((-0.1, 0.999), r"betas\[0\]: expected a value in \[0, 1\), got -0\.1"),
+    ((0.9, 1.0), r"betas\[1\]: expected a value in \[0, 1\), got 1\.0"),
+    ((0.9, 1.5), r"betas\[1\]: expected a value in \[0, 1\), got 1\.5"),
 ])
 def test_adam_betas_outside_zero_one_are_rejected(betas, message):
     with pytest.raises(ValueError, match=message):
@@ -251,7 +251,7 @@ def test_adam_betas_outside_zero_one_are_rejected(betas, message):
 
 @pytest.mark.parametrize("eps", [0.0, -1e-8])
 def test_adam_non_positive_eps_is_rejected(eps):
-    with pytest.raises(ValueError, match=rf"eps must be positive, got {eps!r}"):
+    with pytest.raises(ValueError, match=rf"eps: expected a positive number, got {eps!r}"):
         Adam([pair()], eps=eps)
 
 

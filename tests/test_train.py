@@ -242,7 +242,7 @@ def test_fit_rejects_non_positive_epochs_or_batch_size(kwargs, shown):
 def test_fit_rejects_float_labels():
     x, y = blobs()
     model = small_net()
-    with pytest.raises(ValueError, match=r"labels must be integers"):
+    with pytest.raises(ValueError, match=r"labels: expected integers"):
         fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1), x, y.astype(float),
             progress=False)
 
@@ -301,7 +301,7 @@ def test_confusion_matrix_is_ten_by_ten_by_default():
 
 
 def test_confusion_matrix_rejects_mismatched_shapes():
-    with pytest.raises(ValueError, match=r"1-D of equal length, got shapes \(3,\) and \(2,\)"):
+    with pytest.raises(ValueError, match=r"two 1-D arrays of equal length, got shapes \(3,\) and \(2,\)"):
         confusion_matrix([0, 1, 2], [0, 1])
 
 
