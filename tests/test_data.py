@@ -696,7 +696,7 @@ def test_train_val_split_rejects_fractional_sizes():
 
 
 def test_train_val_split_rejects_mismatched_lengths():
-    with pytest.raises(ValueError, match=r"expected as many labels as inputs, got 10 inputs and 9 labels"):
+    with pytest.raises(ValueError, match=r"as many labels as inputs, got 10 inputs and 9 labels"):
         data.train_val_split(np.zeros(10), np.zeros(9), val_size=2)
 
 
