@@ -369,6 +369,16 @@ function publish(root, state) {
   root.dispatchEvent(new CustomEvent("cnnlib:drawn", { detail: state, bubbles: true }));
 }
 
+/** A caption read out when it changes, then an image canvas, both appended to root. */
+function captionAndCanvas(root) {
+  const caption = make("p", { "aria-live": "polite" });
+  caption.style.margin = "0.4em 0";
+  const canvas = make("canvas", { role: "img" });
+  canvas.style.maxWidth = "100%";
+  root.append(caption, canvas);
+  return [caption, canvas];
+}
+
 /** A titled panel holding a canvas: <figure><figcaption>. */
 function panel(title, canvas) {
   return make("figure", { class: "cnnlib-panel" }, make("figcaption", {}, title), canvas);

@@ -14,13 +14,7 @@ function diRender({ model, el }) {
     const extra = labels.length ? ` (label ${labels[i]}, predicted ${preds[i]})` : "";
     pick.append(new Option(n + extra, String(i)));
   });
-  const caption = document.createElement("p");
-  caption.setAttribute("aria-live", "polite");
-  caption.style.margin = "0.4em 0";
-  const canvas = document.createElement("canvas");
-  canvas.setAttribute("role", "img");
-  canvas.style.maxWidth = "100%";
-  root.append(caption, canvas);
+  const [caption, canvas] = captionAndCanvas(root);
 
   const probs = unpack(model.get("probs"));
   const images = unpack(model.get("images"));

@@ -28,13 +28,7 @@ function feRender({ model, el }) {
   const group = radios[0].name;
   radios.forEach((r) => { r.name = group; });
   bar.append(views);
-  const caption = document.createElement("p");
-  caption.setAttribute("aria-live", "polite");
-  caption.style.margin = "0.4em 0";
-  const canvas = document.createElement("canvas");
-  canvas.setAttribute("role", "img");
-  canvas.style.maxWidth = "100%";
-  root.append(caption, canvas);
+  const [caption, canvas] = captionAndCanvas(root);
 
   const packs = {};
   for (const [name, s] of Object.entries(model.get("states"))) {

@@ -16,13 +16,7 @@ function huRender({ model, el }) {
   unit.parentNode.append(unitOut);
   const view = labelledIn(bar, "show", document.createElement("select"), "hu-view");
   for (const [value, text] of model.get("views")) view.append(new Option(text, value));
-  const caption = document.createElement("p");
-  caption.setAttribute("aria-live", "polite");
-  caption.style.margin = "0.4em 0";
-  const canvas = document.createElement("canvas");
-  canvas.setAttribute("role", "img");
-  canvas.style.maxWidth = "100%";
-  root.append(caption, canvas);
+  const [caption, canvas] = captionAndCanvas(root);
 
   const q = unpack(model.get("weights"));
   const scales = unpack(model.get("scales")).data;

@@ -63,14 +63,8 @@ function smRender({ model, el }) {
   temp.parentNode.append(tOut);
   const truth = labelledIn(bar, "true class", document.createElement("select"), "sm-y");
   for (let k = 0; k < 10; k++) truth.append(new Option(String(k), String(k)));
-  const caption = document.createElement("p");
-  caption.setAttribute("aria-live", "polite");
-  caption.style.margin = "0.4em 0";
-  const canvas = document.createElement("canvas");
+  const [caption, canvas] = captionAndCanvas(root);
   canvas.width = 760; canvas.height = 230;
-  canvas.setAttribute("role", "img");
-  canvas.style.maxWidth = "100%";
-  root.append(caption, canvas);
 
   temp.addEventListener("input", () => {
     const t = Math.round(Math.pow(10, Number(temp.value)) * 1e6) / 1e6;
