@@ -43,6 +43,19 @@ def test_check_softmax_hints_subtract_the_maximum_on_overflow(recwarn):
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
+@pytest.mark.parametrize("check", ["check_softmax", "check_cross_entropy",
+                                   "check_softmax_cross_entropy_backward"])
+def test_a_nan_on_moderate_logits_is_located_not_blamed_on_overflow(check):
+    def nan_everywhere(logits, labels=None):
+        return np.full(np.shape(logits) if check != "check_cross_entropy" else (), np.nan)
+
+    fn = nan_everywhere if check != "check_softmax" else (lambda logits: nan_everywhere(logits))
+    result = getattr(exercises, check)(fn)
+    assert not result.passed
+    assert "returned NaN" in result.message and "at index" in result.message
+    assert "overflow" not in result.message
+
+
 def test_check_softmax_gives_no_overflow_hint_for_finite_wrong_values():
     def wrong_axis(logits):
         e = np.exp(logits - logits.max())
