@@ -212,6 +212,20 @@ def test_pages_load_no_scripts_from_a_cdn():
 
 
 @built
+def test_markdown_tables_in_cell_outputs_render_as_tables():
+    """A Markdown table a cell displays must become <table>, not a paragraph of pipes."""
+    raw = {}
+    for page in BUILD_HTML.glob("book/*.html"):
+        text = page.read_text("utf-8")
+        outputs = re.findall(r'<div class="cell_output docutils container">(.*?)</div>', text,
+                             re.S)
+        hits = [o.strip()[:60] for o in outputs if re.search(r"<p>\|[^<]*\|\s*\n\|", o)]
+        if hits:
+            raw[page.name] = hits
+    assert not raw, f"pipe tables shown as text: {raw}"
+
+
+@built
 def test_local_web_assets_were_copied():
     for asset in ("_static/widgets/embed.js", "_static/mathjax/tex-mml-chtml.js",
                   "_static/ipywidgets-mathjax3.js"):
