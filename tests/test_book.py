@@ -117,23 +117,19 @@ def test_every_exercise_has_a_worked_solution(path):
     """Each numbered exercise is followed, before the next one, by a collapsed Solution; a
     code exercise that calls a checker also gets a hidden cell asserting that the solution
     passes that checker (the build then fails if it does not)."""
-    cells = json.loads(path.read_text("utf-8"))["cells"]
-    starts = [i for i, c in enumerate(cells)
-              if c["cell_type"] == "markdown" and EXERCISE.search("".join(c["source"]))]
+    cells = read(path).cells
+    starts = [(i, m.group(1)) for i, c in enumerate(cells) if c.cell_type == "markdown"
+              for m in [EXERCISE.search(c.source)] if m]
     problems = []
-    for k, start in enumerate(starts):
-        block = cells[start + 1 : starts[k + 1] if k + 1 < len(starts) else len(cells)]
-        texts = ["".join(c["source"]) for c in block]
-        number = EXERCISE.search("".join(cells[start]["source"])).group(1)
-        has_dropdown = any(c["cell_type"] == "markdown" and "Solution" in t
-                           and ":class: dropdown" in t for c, t in zip(block, texts, strict=True))
-        if not has_dropdown:
+    for k, (start, number) in enumerate(starts):
+        block = cells[start + 1 : starts[k + 1][0] if k + 1 < len(starts) else len(cells)]
+        code = [c for c in block if c.cell_type == "code"]
+        if not any(c.cell_type == "markdown" and "Solution" in c.source
+                   and ":class: dropdown" in c.source for c in block):
             problems.append(f"exercise {number}: no collapsed Solution")
-        for checker in {m.group(1) for c, t in zip(block, texts, strict=True)
-                        if c["cell_type"] == "code" for m in CHECKER_CALL.finditer(t)}:
-            if not any(c["cell_type"] == "code" and f"assert {checker}(" in t
-                       and "hide-input" in c.get("metadata", {}).get("tags", [])
-                       for c, t in zip(block, texts, strict=True)):
+        for checker in {m.group(1) for c in code for m in CHECKER_CALL.finditer(c.source)}:
+            if not any(f"assert {checker}(" in c.source
+                       and "hide-input" in c.metadata.get("tags", []) for c in code):
                 problems.append(f"exercise {number}: no hidden solution cell asserting {checker}")
     assert not problems, f"{path.name}: {problems}"
     if path.stem != "05a_draw_a_digit":

@@ -22,11 +22,12 @@ def _nonfinite(got: tuple, want: tuple) -> bool:
     return any(not np.all(np.isfinite(g)) for g in got)
 
 
-def _overflow_can_explain(fn: Callable, cases: list[dict]) -> bool:
-    """Whether a NaN or inf from ``fn`` can be blamed on exp overflowing.
+def _overflow_diagnosis(fn: Callable, cases: list[dict], message: str = _OVERFLOW_HINT) -> list:
+    """The "exp overflowed" diagnosis for :func:`diagnose`, if overflow can explain a NaN.
 
-    Only if ``fn`` is finite on every case whose logits are moderate (|z| < 700, where exp
-    cannot overflow); otherwise the comparison reports where the NaN is, not an overflow.
+    It can only if ``fn`` is finite on every case whose logits are moderate (|z| < 700, where
+    exp cannot overflow); otherwise there is no such diagnosis, and the comparison reports
+    where the NaN is.
     """
     for case in cases:
         if np.abs(case["logits"]).max() >= 700:
@@ -36,8 +37,8 @@ def _overflow_can_explain(fn: Callable, cases: list[dict]) -> bool:
         except Exception:  # raises, or returns a ragged list: the comparison says so
             continue
         if got.dtype.kind in "biuf" and not np.all(np.isfinite(got)):
-            return False
-    return True
+            return []
+    return [(_nonfinite, message)]
 
 
 def _softmax_cases(seed: int, with_labels: bool = False) -> list[dict]:
@@ -70,8 +71,7 @@ def check_softmax(fn: Callable) -> CheckResult:
         return softmax(logits, axis=-1)
 
     cases = _softmax_cases(2)
-    overflow = [(_nonfinite, _OVERFLOW_HINT)] if _overflow_can_explain(fn, cases) else []
-    found = diagnose("softmax", fn, reference, cases, overflow)
+    found = diagnose("softmax", fn, reference, cases, _overflow_diagnosis(fn, cases))
     if found is not None:
         return found
     return compare_on_cases(
@@ -93,12 +93,11 @@ def check_cross_entropy(fn: Callable) -> CheckResult:
     logits (N, C), labels (N,) integers in [0, C) -> loss, one number.
     """
     cases = _softmax_cases(3, with_labels=True)
-    overflow = [
-        (_nonfinite, "the loss is nan or inf: a probability rounded to exactly 0 (log 0 is "
-                     "-inf) or exp overflowed. Compute the log-probabilities directly with "
-                     "the maximum subtracted (log-softmax) instead of taking log(softmax(z))."),
-    ]
-    diagnoses = (overflow if _overflow_can_explain(fn, cases) else []) + [
+    overflow = _overflow_diagnosis(
+        fn, cases, "the loss is nan or inf: a probability rounded to exactly 0 (log 0 is -inf) "
+        "or exp overflowed. Compute the log-probabilities directly with the maximum subtracted "
+        "(log-softmax) instead of taking log(softmax(z)).")
+    diagnoses = overflow + [
         (lambda g, w: float(g[0]) < 0 and np.isclose(-float(g[0]), float(w[0])),
          "the sign is flipped: the loss is the *negative* log-probability of the true class, "
          "a positive number."),
@@ -131,8 +130,7 @@ def check_softmax_cross_entropy_backward(fn: Callable) -> CheckResult:
     logits (N, C), labels (N,) -> grad (N, C)
     """
     cases = _softmax_cases(4, with_labels=True)
-    overflow = [(_nonfinite, _OVERFLOW_HINT)] if _overflow_can_explain(fn, cases) else []
-    diagnoses = overflow + [
+    diagnoses = _overflow_diagnosis(fn, cases) + [
         (lambda g, w: np.allclose(g[0], -w[0]), "the sign is flipped: raising the true "
          "class's logit must lower the loss, so its gradient entry is negative."),
         (lambda g, w: len(g[0]) > 1 and np.allclose(g[0], w[0] * len(g[0])),
