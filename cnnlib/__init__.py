@@ -19,7 +19,6 @@ from .data import (
     default_data_dir,
     load_mnist,
     minibatches,
-    normalize,
     prepare_mnist,
     standardize,
     to_float,
@@ -71,7 +70,7 @@ __all__ = [
     "augment", "data", "functional", "gradcheck", "layers", "losses", "model", "optim", "train",
     # data
     "MNIST", "MNISTDownloadError", "MNISTFileError", "PreparedMNIST", "Standardizer",
-    "as_nchw", "default_data_dir", "load_mnist", "minibatches", "normalize", "prepare_mnist",
+    "as_nchw", "default_data_dir", "load_mnist", "minibatches", "prepare_mnist",
     "standardize", "to_float", "train_val_split",
     # gradient checking
     "check_layer_gradients", "numerical_gradient", "numerical_gradient_array", "rel_error",

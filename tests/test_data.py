@@ -658,9 +658,9 @@ def test_standardize_refuses_constant_images():
         data.standardize(np.ones((4, 28, 28)))
 
 
-def test_normalize_refuses_non_positive_std():
+def test_a_standardizer_refuses_a_non_positive_std():
     with pytest.raises(ValueError, match="std: expected a positive number, got 0"):
-        data.normalize(np.ones(3), 0.5, 0)
+        data.Standardizer(0.5, 0)(np.ones(3))
 
 
 # --------------------------------------------------------------------------- splits and batches
