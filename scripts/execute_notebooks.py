@@ -7,6 +7,8 @@ machine half the machine idles. This script runs them on a pool of workers, long
 last recorded run time, else the file size), and stores every executed notebook in
 _build/.jupyter_cache exactly as myst-nb would; the build that follows then finds every
 notebook cached and only renders. Notebooks whose code is already cached are skipped.
+Sphinx re-renders only pages whose source file changed, not those whose outputs did, so when
+any notebook runs here its environment is deleted and the build renders every page again.
 
 jupyter-cache knows a notebook only by its code cells, so a change to cnnlib (a layer, a
 widget's JavaScript, which the executed notebook embeds in its widget state) would leave stale
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from notebook_times import CACHE, ROOT, latest_record_of_file, toc_notebooks  # noqa: E402
 
 TIMEOUT = 1200  # seconds per cell, as _config.yml's execute.timeout
+SPHINX_ENV = ROOT / "_build" / ".doctrees" / "environment.pickle"
 
 
 def _execute(path: Path):
@@ -113,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 overwrite=True,
             )
             print(f"executed {name} in {seconds:.1f} s", flush=True)
+            SPHINX_ENV.unlink(missing_ok=True)  # its page must be rendered from the new outputs
     print(f"{len(todo)} notebook(s) executed with {args.jobs} worker(s) in "
           f"{time.perf_counter() - start:.0f} s of wall time", flush=True)
     return 1 if failed else 0

@@ -208,6 +208,32 @@ def test_glue_keys_exist(path):
 @built
 @needs_notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_pages_show_the_last_execution(path):
+    """A page rendered before its notebook last ran would show the numbers of an older run."""
+    nb = executed_notebook(path)
+    if nb is None:
+        pytest.fail(f"{path.name}: not in _build/.jupyter_cache")
+    ran = {}
+    for out in (out for cell in nb.cells for out in cell.get("outputs", [])):
+        if "scrapbook" in out.get("metadata", {}):
+            record = out.metadata["scrapbook"]
+            ran[record["name"]] = out.data.get(record["mime_prefix"] + "text/plain")
+    if not ran:
+        pytest.skip(f"{path.name} glues nothing")
+    glue_file = JUPYTER_EXECUTE / path.relative_to(ROOT).with_suffix(".glue.json")
+    shown = json.loads(glue_file.read_text()) if glue_file.exists() else {}
+    stale = sorted(
+        k for k, v in ran.items() if shown.get(k, {}).get("data", {}).get("text/plain") != v
+    )
+    assert not stale, (
+        f"{path.name}: the page shows other values than the last execution for {stale[:5]}: "
+        "it was rendered before the notebook last ran"
+    )
+
+
+@built
+@needs_notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
 def test_colab_cell_is_hidden_in_the_book(path):
     assert "] @ git+" not in html_page(path) and "cnnlib @ git+" not in html_page(path)
 
