@@ -103,8 +103,9 @@ class HTTPDownloader:
     def __call__(self, url: str, output_file, pooch=None) -> None:
         stop, received = time.monotonic() + self.deadline, 0
         opener = build_opener(_NoDowngrade, HTTPSHandler(context=self.context))
-        with opener.open(Request(url, headers={"User-Agent": "cnnlib"}), timeout=self.timeout) as r:
-            length = int(r.headers.get("Content-Length") or 0)
+        request = Request(url, headers={"User-Agent": "cnnlib"})
+        with opener.open(request, timeout=self.timeout) as response:
+            length = int(response.headers.get("Content-Length") or 0)
             if length > self.max_bytes:
                 raise ValueError(
                     f"the server announces {length} bytes, expected at most {self.max_bytes}"
@@ -114,7 +115,7 @@ class HTTPDownloader:
                 name = url.rsplit("/", 1)[-1]
                 bar = tqdm(total=length or None, desc=name, unit="B", unit_scale=True)
             with open(output_file, "wb") as out, bar as shown:
-                while chunk := r.read1(_CHUNK):  # one read, done within timeout
+                while chunk := response.read1(_CHUNK):  # one read, done within timeout
                     received += len(chunk)
                     if received > self.max_bytes:
                         raise ValueError(
@@ -163,9 +164,12 @@ class NpmDownloader:
             try:
                 _, errors = proc.communicate(timeout=self.timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL) if hasattr(os, "killpg") else proc.kill()
+                if hasattr(os, "killpg"):
+                    os.killpg(proc.pid, signal.SIGKILL)  # npm and everything it started
+                else:
+                    proc.kill()
                 message = f"npm pack took more than {self.timeout:g} s; it was stopped"
-                raise TimeoutError(message) from None  # npm and all it started are killed
+                raise TimeoutError(message) from None
         if proc.returncode != 0:
             last = (errors.strip().splitlines() or ["no output"])[-1]
             raise RuntimeError(f"npm pack exited with status {proc.returncode}: {last}")
