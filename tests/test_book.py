@@ -192,6 +192,12 @@ def test_executed_notebook_stores_widget_state(path):
 
 
 @built
+def page_glue(path: Path) -> dict:
+    """The glued values myst-nb rendered the page with (its .glue.json), by name."""
+    glue_file = JUPYTER_EXECUTE / path.relative_to(ROOT).with_suffix(".glue.json")
+    return json.loads(glue_file.read_text()) if glue_file.exists() else {}
+
+
 @needs_notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
 def test_glue_keys_exist(path):
@@ -200,8 +206,7 @@ def test_glue_keys_exist(path):
     used = {k for k in used if "/" not in k and not k.endswith(".ipynb")}  # other notebooks
     if not used:
         pytest.skip(f"{path.name} uses no glue")
-    glue_file = JUPYTER_EXECUTE / path.relative_to(ROOT).with_suffix(".glue.json")
-    glued = set(json.loads(glue_file.read_text())) if glue_file.exists() else set()
+    glued = set(page_glue(path))
     assert used <= glued, f"{path.name}: glue keys used but never glued: {sorted(used - glued)}"
 
 
@@ -220,8 +225,7 @@ def test_pages_show_the_last_execution(path):
             ran[record["name"]] = out.data.get(record["mime_prefix"] + "text/plain")
     if not ran:
         pytest.skip(f"{path.name} glues nothing")
-    glue_file = JUPYTER_EXECUTE / path.relative_to(ROOT).with_suffix(".glue.json")
-    shown = json.loads(glue_file.read_text()) if glue_file.exists() else {}
+    shown = page_glue(path)
     stale = sorted(
         k for k, v in ran.items() if shown.get(k, {}).get("data", {}).get("text/plain") != v
     )
