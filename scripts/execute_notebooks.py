@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                 overwrite=True,
             )
             print(f"executed {name} in {seconds:.1f} s", flush=True)
-            SPHINX_ENV.unlink(missing_ok=True)  # its page must be rendered from the new outputs
+    if todo:  # their pages must be rendered from the new outputs
+        SPHINX_ENV.unlink(missing_ok=True)
     print(f"{len(todo)} notebook(s) executed with {args.jobs} worker(s) in "
           f"{time.perf_counter() - start:.0f} s of wall time", flush=True)
     return 1 if failed else 0

@@ -191,13 +191,13 @@ def test_executed_notebook_stores_widget_state(path):
     assert "application/vnd.jupyter.widget-state+json" in html_page(path)
 
 
-@built
 def page_glue(path: Path) -> dict:
     """The glued values myst-nb rendered the page with (its .glue.json), by name."""
     glue_file = JUPYTER_EXECUTE / path.relative_to(ROOT).with_suffix(".glue.json")
     return json.loads(glue_file.read_text()) if glue_file.exists() else {}
 
 
+@built
 @needs_notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
 def test_glue_keys_exist(path):
