@@ -25,7 +25,8 @@ function smBars(ctx, values, x0, y0, w, h, lo, hi, highlight, title, fmt) {
     const y = yOf(v);
     ctx.fillRect(x0 + k * bw + 0.15 * bw, Math.min(y, zero), 0.7 * bw, Math.abs(zero - y));
     ctx.fillStyle = "#222"; ctx.textAlign = "center"; ctx.font = "11px sans-serif";
-    ctx.fillText(String(k), x0 + (k + 0.5) * bw, y0 + h + 14);
+    // class labels below the room a value label under a bar reaching the bottom needs
+    ctx.fillText(String(k), x0 + (k + 0.5) * bw, y0 + h + 25);
     ctx.fillText(fmt(v), x0 + (k + 0.5) * bw, (v >= 0 ? Math.min(y, zero) - 3 : y + 11));
   });
   ctx.textAlign = "left";
